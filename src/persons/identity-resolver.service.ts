@@ -4,7 +4,7 @@ import { ApiError } from '../common/api-error';
 import { inTransaction, StaleReadError } from '../database/transaction';
 import { distinctIdProblem, isPlaceholderId } from '../capture/event-rules';
 import { applyPersonUpdate, mergePersonStates, PersonUpdate } from './person-properties';
-import { LockedPerson, personStore } from './person-store';
+import { IdentityRow, LockedPerson, personStore } from './person-store';
 
 export interface LinkRequest {
   orgId: string;
@@ -231,11 +231,11 @@ export class IdentityResolverService {
     }
     person.id = await personStore.insertPerson(manager, orgId, person);
 
-    const rows = [
-      { distinctId: targetId, personId: person.id, identityType: 'identified' as const },
+    const rows: IdentityRow[] = [
+      { distinctId: targetId, personId: person.id, identityType: 'identified' },
     ];
     if (sourceId !== targetId) {
-      rows.push({ distinctId: sourceId, personId: person.id, identityType: 'anonymous' as never });
+      rows.push({ distinctId: sourceId, personId: person.id, identityType: 'anonymous' });
     }
     const inserted = await personStore.insertIdentities(manager, orgId, rows);
     if (inserted.size !== rows.length) {
