@@ -32,7 +32,20 @@ export function analytics(testApp: TestApp, keys: { writeKey: string; readKey: s
     events: async (query: Record<string, string> = {}) => {
       const params = new URLSearchParams({ limit: '1000', ...query });
       const response = await read(`events?${params.toString()}`).expect(200);
-      return response.body.results as Array<Record<string, any>>;
+      return response.body.results as EventView[];
     },
   };
+}
+
+export interface EventView {
+  id: string;
+  uuid: string;
+  event: string;
+  distinct_id: string;
+  person_id: string;
+  properties: Record<string, unknown>;
+  timestamp: string;
+  received_at: string;
+  ip_address: string | null;
+  user_agent: string | null;
 }
