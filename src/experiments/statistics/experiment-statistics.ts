@@ -13,7 +13,9 @@ export const CONFIDENCE_LEVEL = 0.95;
 
 export interface ArmInput extends ArmCounts {
   variant: string;
-  weight?: number;
+  // Planned share of traffic on any positive scale; undefined means an even split with the other
+  // planned arms, null an arm nobody planned (it is reported but left out of the ratio check).
+  weight?: number | null;
 }
 
 export interface AgainstControl {
@@ -119,11 +121,14 @@ function compare(
 
 function describeSampleRatio(arms: ArmInput[]): SampleRatioReport {
   const nullReasons: Record<string, NullReason> = {};
-  const weightSum = arms.reduce((sum, arm) => sum + (arm.weight ?? 1), 0);
+  const planned = arms
+    .filter((arm) => arm.weight !== null)
+    .map((arm) => ({ variant: arm.variant, exposures: arm.exposures, weight: arm.weight ?? 1 }));
+  const weightSum = planned.reduce((sum, arm) => sum + arm.weight, 0);
   const expectedShares = Object.fromEntries(
-    arms.map((arm) => [arm.variant, (arm.weight ?? 1) / weightSum]),
+    planned.map((arm) => [arm.variant, arm.weight / weightSum]),
   );
-  const srm = orNull(sampleRatioMismatch(arms), 'p_value', nullReasons);
+  const srm = orNull(sampleRatioMismatch(planned), 'p_value', nullReasons);
 
   return {
     chi_square: srm?.chiSquare ?? null,
