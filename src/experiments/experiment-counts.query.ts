@@ -36,7 +36,7 @@ export interface ExperimentCounts {
 //
 // Plan (EXPLAIN in the migration that adds the indexes): two index-only scans ordered by person,
 // a merge left join and streaming aggregates; no sort or hash over events.
-const COUNTS_SQL = `
+export const COUNTS_SQL = `
   WITH first_exposures AS (
     SELECT person_id,
            min("timestamp") AS first_exposed_at,

@@ -1,0 +1,234 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
+import { openDatabase } from '../src/database/data-source';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import {
+  COUNTS_SQL,
+  countExperiment,
+  CountsRequest,
+} from '../src/experiments/experiment-counts.query';
+import { computeExperimentStatistics } from '../src/experiments/statistics/experiment-statistics';
+
+// Experiment results on the embedded Postgres: 100 000 exposed persons and 1 000 000 events, the
+// results query timed against a plain COUNT(*) over the same exposure rows in the same run.
+//
+//   node dist-bench/bench/experiment-results.js   (after compiling bench/ with src/)
+//
+// Env: BENCH_PG_PORT (default 55491), BENCH_RUNS (default 7), BENCH_KEEP_DATA=1 to keep the
+// temp cluster for inspection.
+
+const PERSONS = 100_000;
+const REPEAT_EXPOSURES = 10_000;
+const CROSS_VARIANT_PERSONS = 1_000;
+const OTHER_FLAG_EXPOSURES = 100_000;
+const CONVERSIONS = 60_000;
+const TOTAL_EVENTS = 1_000_000;
+const FLAG = 'bench.checkout';
+const OTHER_FLAG = 'bench.onboarding';
+const CONVERSION_EVENT = 'purchase';
+const ORG_ID = '00000000-0000-7000-8000-00000000b001';
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-bench-experiments-'));
+  fs.chmodSync(dataDir, 0o777);
+  const embedded = await startEmbeddedPostgres({
+    dataDir,
+    port: Number(process.env.BENCH_PG_PORT ?? 55491),
+    log: () => undefined,
+  });
+
+  try {
+    const dataSource = await openDatabase(embedded.url, 4);
+
+    try {
+      await run(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await embedded.stop();
+
+    if (process.env.BENCH_KEEP_DATA !== '1') {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function run(dataSource: DataSource): Promise<void> {
+  const loadStarted = performance.now();
+  await load(dataSource);
+  const counts = await dataSource.query(
+    `SELECT (SELECT count(*) FROM analytics_events)::int AS events,
+            (SELECT count(*) FROM exposure_logs WHERE flag_key = $1)::int AS exposures,
+            (SELECT count(DISTINCT person_id) FROM exposure_logs WHERE flag_key = $1)::int AS persons`,
+    [FLAG],
+  );
+  log(`loaded in ${seconds(performance.now() - loadStarted)}: ${JSON.stringify(counts[0])}`);
+
+  const request: CountsRequest = {
+    orgId: ORG_ID,
+    flagKey: FLAG,
+    conversionEvent: CONVERSION_EVENT,
+    startAt: null,
+    endAt: null,
+    conversionWindowSeconds: null,
+  };
+  const runs = Number(process.env.BENCH_RUNS ?? 7);
+  const resultsTimes: number[] = [];
+  const countTimes: number[] = [];
+  let lastResults: unknown;
+
+  // One untimed round warms the cache for both, then they alternate so neither gets a warmer one.
+  await results(dataSource, request);
+  await plainCount(dataSource);
+
+  for (let i = 0; i < runs; i++) {
+    const resultsStarted = performance.now();
+    lastResults = await results(dataSource, request);
+    resultsTimes.push(performance.now() - resultsStarted);
+
+    const countStarted = performance.now();
+    await plainCount(dataSource);
+    countTimes.push(performance.now() - countStarted);
+  }
+
+  const windowed = await timed(() =>
+    results(dataSource, { ...request, conversionWindowSeconds: 3600 }),
+  );
+  const plan = await dataSource.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${COUNTS_SQL}`, [
+    ORG_ID,
+    FLAG,
+    CONVERSION_EVENT,
+    null,
+    null,
+    null,
+  ]);
+
+  log(
+    `results (median of ${runs}): ${ms(median(resultsTimes))}  [${resultsTimes.map(ms).join(', ')}]`,
+  );
+  log(`COUNT(*) over the same exposure rows (median of ${runs}): ${ms(median(countTimes))}`);
+  log(`ratio results / COUNT(*): ${(median(resultsTimes) / median(countTimes)).toFixed(1)}x`);
+  log(`results with a 1 h conversion window: ${ms(windowed)}`);
+  log(`arms: ${JSON.stringify(lastResults)}`);
+  log('plan of the counting query:');
+  process.stdout.write(
+    `${plan.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')}\n`,
+  );
+}
+
+async function results(dataSource: DataSource, request: CountsRequest) {
+  const counts = await countExperiment(dataSource, request);
+  const statistics = computeExperimentStatistics(counts.arms, 'control');
+
+  return {
+    multi: counts.personsInMultipleVariants,
+    arms: statistics.variants.map((arm) => [arm.variant, arm.exposures, arm.conversions]),
+    p: statistics.variants[1]?.against_control?.p_value,
+  };
+}
+
+async function plainCount(dataSource: DataSource): Promise<number> {
+  const rows: Array<{ count: number }> = await dataSource.query(
+    `SELECT count(*)::int AS count FROM exposure_logs WHERE org_id = $1 AND flag_key = $2`,
+    [ORG_ID, FLAG],
+  );
+
+  return rows[0].count;
+}
+
+// The benchmark data, generated inside Postgres. Persons 1..100 000 each have an anonymous id;
+// every one is exposed to FLAG once (even: control, odd: test), 10 000 of them again a day later
+// (the first 1 000 of those to the other variant, so they count as multi-variant), 100 000 are
+// exposed to OTHER_FLAG, 60 000 purchases fall on persons spread over two days, and pageviews
+// fill the events up to 1 000 000. Events and exposure rows are inserted as capture would, one
+// exposure row per `$feature_flag_called` event with a variant.
+async function load(dataSource: DataSource): Promise<void> {
+  const pageviews = TOTAL_EVENTS - PERSONS - REPEAT_EXPOSURES - OTHER_FLAG_EXPOSURES - CONVERSIONS;
+  const person = (g: string) => `md5('bench-person-' || ${g})::uuid`;
+  const anon = (g: string) => `'bench-anon-' || ${g}`;
+  const statements = [
+    `INSERT INTO orgs (id, name) VALUES ('${ORG_ID}', 'bench')`,
+    `INSERT INTO analytics_persons (org_id, id)
+       SELECT '${ORG_ID}', ${person('g')} FROM generate_series(1, ${PERSONS}) g`,
+    `INSERT INTO analytics_person_identities (org_id, distinct_id, person_id, identity_type)
+       SELECT '${ORG_ID}', ${anon('g')}, ${person('g')}, 'anonymous' FROM generate_series(1, ${PERSONS}) g`,
+    flagEvents('first', FLAG, PERSONS, `CASE WHEN g % 2 = 0 THEN 'control' ELSE 'test' END`, 0),
+    flagEvents(
+      'repeat',
+      FLAG,
+      REPEAT_EXPOSURES,
+      `CASE WHEN (g % 2 = 0) <> (g <= ${CROSS_VARIANT_PERSONS}) THEN 'control' ELSE 'test' END`,
+      86400,
+    ),
+    flagEvents(
+      'other',
+      OTHER_FLAG,
+      OTHER_FLAG_EXPOSURES,
+      `CASE WHEN g % 3 = 0 THEN 'a' ELSE 'b' END`,
+      600,
+    ),
+    plainEvents('purchase', CONVERSION_EVENT, CONVERSIONS, 7919),
+    plainEvents('pageview', 'pageview', pageviews, 104729),
+    `INSERT INTO exposure_logs (org_id, event_id, flag_key, variant, user_id, person_id, "timestamp")
+       SELECT org_id, id, properties->>'$feature_flag', properties->>'$feature_flag_response',
+              distinct_id, person_id, "timestamp"
+         FROM analytics_events WHERE event_name = '$feature_flag_called'`,
+    `VACUUM ANALYZE`,
+  ];
+
+  for (const statement of statements) {
+    await dataSource.query(statement);
+  }
+
+  function flagEvents(tag: string, flag: string, count: number, variant: string, offset: number) {
+    return `INSERT INTO analytics_events (org_id, id, person_id, distinct_id, event_name, properties, "timestamp")
+      SELECT '${ORG_ID}', md5('bench-${tag}-' || g)::uuid, ${person('g')}, ${anon('g')},
+             '$feature_flag_called',
+             jsonb_build_object('$feature_flag', '${flag}', '$feature_flag_response', ${variant}),
+             timestamptz '2026-01-01' + ((g % 86400) + ${offset}) * interval '1 second'
+        FROM generate_series(1, ${count}) g`;
+  }
+
+  function plainEvents(tag: string, name: string, count: number, stride: number) {
+    const p = `(g % ${PERSONS} + 1)`;
+
+    return `INSERT INTO analytics_events (org_id, id, person_id, distinct_id, event_name, "timestamp")
+      SELECT '${ORG_ID}', md5('bench-${tag}-' || g)::uuid, ${person(p)}, ${anon(p)}, '${name}',
+             timestamptz '2026-01-01' + (g::bigint * ${stride} % 172800) * interval '1 second'
+        FROM generate_series(1, ${count}) g`;
+  }
+}
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+
+  return performance.now() - started;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
+
+function seconds(value: number): string {
+  return `${(value / 1000).toFixed(1)} s`;
+}
+
+function log(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error instanceof Error ? error.stack : error)}\n`);
+  process.exit(1);
+});
