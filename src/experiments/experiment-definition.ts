@@ -25,22 +25,21 @@ export interface ExperimentDefinition {
 
 // Field values as the client sent them (snake_case JSON), with unchanged fields filled in from
 // the stored experiment on update.
-export type ExperimentInput = Partial<Record<keyof typeof FIELD_NAMES, unknown>>;
+type ExperimentField =
+  | 'name'
+  | 'flag_key'
+  | 'variants'
+  | 'control_variant'
+  | 'conversion_event'
+  | 'start_at'
+  | 'end_at'
+  | 'conversion_window';
 
-const FIELD_NAMES = {
-  name: 'name',
-  flag_key: 'flag_key',
-  variants: 'variants',
-  control_variant: 'control_variant',
-  conversion_event: 'conversion_event',
-  start_at: 'start_at',
-  end_at: 'end_at',
-  conversion_window: 'conversion_window',
-};
+export type ExperimentInput = Partial<Record<ExperimentField, unknown>>;
 
 export function parseExperimentDefinition(input: ExperimentInput): ExperimentDefinition {
   const problems: string[] = [];
-  const text = (field: keyof typeof FIELD_NAMES, maxLength: number) =>
+  const text = (field: ExperimentField, maxLength: number) =>
     boundedText(input[field], field, maxLength, problems);
 
   const definition: ExperimentDefinition = {

@@ -1,17 +1,17 @@
-import { probabilityToBeatControl } from '@/experiments/statistics/beta-probability';
-import { chiSquareSurvival } from '@/experiments/statistics/chi-square-distribution';
-import { erfc } from '@/experiments/statistics/error-function';
-import { computeExperimentStatistics } from '@/experiments/statistics/experiment-statistics';
-import { logGamma } from '@/experiments/statistics/log-gamma';
+import { probabilityToBeatControl } from '../../src/experiments/statistics/beta-probability';
+import { chiSquareSurvival } from '../../src/experiments/statistics/chi-square-distribution';
+import { erfc } from '../../src/experiments/statistics/error-function';
+import { computeExperimentStatistics } from '../../src/experiments/statistics/experiment-statistics';
+import { logGamma } from '../../src/experiments/statistics/log-gamma';
 import {
   normalQuantile,
   twoSidedCriticalValue,
-} from '@/experiments/statistics/normal-distribution';
-import { relativeLift } from '@/experiments/statistics/relative-lift';
-import { sampleRatioMismatch } from '@/experiments/statistics/sample-ratio-mismatch';
-import { ArmCounts, Outcome } from '@/experiments/statistics/statistics.types';
-import { twoProportionTest } from '@/experiments/statistics/two-proportion-test';
-import { wilsonInterval } from '@/experiments/statistics/wilson-interval';
+} from '../../src/experiments/statistics/normal-distribution';
+import { relativeLift } from '../../src/experiments/statistics/relative-lift';
+import { sampleRatioMismatch } from '../../src/experiments/statistics/sample-ratio-mismatch';
+import { ArmCounts, Outcome } from '../../src/experiments/statistics/statistics.types';
+import { twoProportionTest } from '../../src/experiments/statistics/two-proportion-test';
+import { wilsonInterval } from '../../src/experiments/statistics/wilson-interval';
 
 // Where the reference figures come from.
 //

@@ -1,5 +1,5 @@
-import { parseConversionWindow } from '@/experiments/conversion-window';
-import { CapturedEvent, exposureFromEvent } from '@/experiments/exposure-from-event';
+import { parseConversionWindow } from '../../src/experiments/conversion-window';
+import { CapturedEvent, exposureFromEvent } from '../../src/experiments/exposure-from-event';
 
 function flagCalled(
   properties: Record<string, unknown>,
