@@ -113,39 +113,39 @@ const scenarios: Scenario[] = [
 describe('experiment statistics', () => {
   describe('special functions', () => {
     it('gives the 97.5% normal quantile [py]', () => {
-      expectClose(normalQuantile(0.975), 1.9599639845400536, 1e-13);
+      expectClose(normalQuantile(0.975), 1.959963984540054, 1e-13);
       expectClose(twoSidedCriticalValue(0.95), Z95, 1e-13);
       expectClose(normalQuantile(0.025), -Z95, 1e-13);
     });
 
     it.each([
-      [0.1, 0.8875370839817151],
-      [1, 0.15729920705028513],
-      [2, 0.0046777349810472658],
-      [2.5, 0.00040695201744495894],
-      [5, 1.5374597944280349e-12],
-      [10, 2.0884875837625448e-45],
+      [0.1, 0.887537083981715],
+      [1, 0.1572992070502851],
+      [2, 0.004677734981047266],
+      [2.5, 0.0004069520174449589],
+      [5, 1.537459794428035e-12],
+      [10, 2.088487583762545e-45],
     ])('erfc(%p) matches mpmath to 1e-13 relative [mp]', (x, expected) => {
       expect(Math.abs(erfc(x) - expected) / expected).toBeLessThan(1e-13);
       expectClose(erfc(-x), 2 - expected, 1e-15);
     });
 
     it.each([
-      [0.5, 0.57236494292470009],
-      [3, 0.69314718055994531],
+      [0.5, 0.5723649429247001],
+      [3, 0.6931471805599453],
       [10, 12.80182748008147],
-      [40, 106.63176026064346],
+      [40, 106.6317602606435],
       [100, 359.1342053695754],
     ])('logGamma(%p) matches mpmath [mp]', (x, expected) => {
       expectClose(logGamma(x), expected, 1e-14);
     });
 
     it.each([
-      [3.84, 1, 0.050043521248705103],
-      [10, 3, 0.018566135463043233],
-      [0.5, 4, 0.97350097883925609],
-      [50, 10, 2.6690834249044956e-7],
-      [150, 5, 1.3351378873003131e-30],
+      [3.84, 1, 0.05004352124870511],
+      [10, 3, 0.01856613546304323],
+      [0.5, 4, 0.9735009788392561],
+      [50, 10, 2.669083424904496e-7],
+      [150, 5, 1.335137887300313e-30],
     ])('chi-square survival of %p with %p df matches mpmath [mp]', (x, df, expected) => {
       expect(Math.abs(chiSquareSurvival(x, df) - expected) / expected).toBeLessThan(1e-12);
     });
