@@ -141,7 +141,9 @@ export async function attachOrStartEmbeddedPostgres(
 
 function readPostmasterPort(clusterDir: string): number | undefined {
   try {
-    const portLine = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[3];
+    const portLine = fs
+      .readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8')
+      .split('\n')[3];
     const port = Number(portLine);
     return Number.isInteger(port) && port > 0 ? port : undefined;
   } catch {
