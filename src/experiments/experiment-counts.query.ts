@@ -1,5 +1,3 @@
-import type { DataSource } from 'typeorm';
-
 export interface CountsRequest {
   orgId: string;
   flagKey: string;
@@ -22,20 +20,22 @@ export interface ExperimentCounts {
 }
 
 // Counts per arm, computed by one statement in the database; it reads the exposures of one flag
-// and the conversion events of one name, never the events themselves into Node.
+// and probes the conversion events of one name, never pulling events into Node.
 //
 // 1. first_exposures: one row per person (exposure_logs.person_id is re-pointed by every merge,
 //    in the merge's transaction, so it is the person after identity resolution, including merges
 //    that happened after the exposure) with their first exposure time and whether they saw more
 //    than one variant. Exposures of other flags and outside [start_at, end_at) are not read.
-// 2. outcomes: each single-variant person joined to their conversion events that happened after
-//    the first exposure, within the window, and before end_at, by event timestamp (arrival order
-//    plays no part); grouped back to one row per person, converted or not.
-// 3. Arms: persons per variant and converted persons per variant; the NULL variant row counts
-//    the persons who saw several variants.
+// 2. Persons per arm, with the persons who saw several variants under a NULL variant.
+// 3. Converted persons per arm: single-variant persons with a conversion event after their first
+//    exposure, within the window (inclusive) and before end_at, by event timestamp, so arrival
+//    order plays no part.
 //
-// Plan (EXPLAIN in the migration that adds the indexes): two index-only scans ordered by person,
-// a merge left join and streaming aggregates; no sort or hash over events.
+// Step 3 is a semi-join (EXISTS) so the planner picks its shape by cost: a merge over the
+// conversion index when the conversion event is rare, one index probe per exposed person when it
+// is common (a conversion on "pageview"), which keeps the cost proportional to the exposures.
+// Steps 2 and 3 are added up rather than joined back, so no per-person join or sort follows.
+// EXPLAIN figures are in the migration that adds the indexes.
 export const COUNTS_SQL = `
   WITH first_exposures AS (
     SELECT person_id,
@@ -48,26 +48,32 @@ export const COUNTS_SQL = `
        AND "timestamp" >= coalesce($4::timestamptz, '-infinity')
        AND "timestamp" < coalesce($5::timestamptz, 'infinity')
      GROUP BY person_id
-  ), outcomes AS (
-    SELECT min(f.variant) AS variant,
-           bool_or(f.mixed) AS mixed,
-           count(e.person_id) > 0 AS converted
-      FROM first_exposures f
-      LEFT JOIN analytics_events e
-        ON e.org_id = $1
-       AND e.event_name = $3
-       AND e.person_id = f.person_id
-       AND NOT f.mixed
-       AND e."timestamp" > f.first_exposed_at
-       AND e."timestamp" <= f.first_exposed_at + coalesce($6::integer * interval '1 second', 'infinity')
-       AND e."timestamp" < coalesce($5::timestamptz, 'infinity')
-     GROUP BY f.person_id
   )
-  SELECT CASE WHEN mixed THEN NULL ELSE variant END AS variant,
-         count(*)::integer AS exposures,
-         (count(*) FILTER (WHERE converted))::integer AS conversions
-    FROM outcomes
-   GROUP BY 1`;
+  SELECT variant,
+         sum(exposures)::integer AS exposures,
+         sum(conversions)::integer AS conversions
+    FROM (
+      SELECT CASE WHEN mixed THEN NULL ELSE variant END AS variant,
+             count(*) AS exposures,
+             0 AS conversions
+        FROM first_exposures
+       GROUP BY 1
+      UNION ALL
+      SELECT f.variant, 0, count(*)
+        FROM first_exposures f
+       WHERE NOT f.mixed
+         AND EXISTS (
+           SELECT 1
+             FROM analytics_events e
+            WHERE e.org_id = $1
+              AND e.event_name = $3
+              AND e.person_id = f.person_id
+              AND e."timestamp" > f.first_exposed_at
+              AND e."timestamp" <= f.first_exposed_at + coalesce($6::integer * interval '1 second', 'infinity')
+              AND e."timestamp" < coalesce($5::timestamptz, 'infinity'))
+       GROUP BY 1
+    ) AS arm_counts
+   GROUP BY variant`;
 
 interface CountRow {
   variant: string | null;
@@ -75,18 +81,23 @@ interface CountRow {
   conversions: number;
 }
 
+// Anything that runs SQL: the DataSource, or an EntityManager / QueryRunner inside a transaction.
+export interface SqlRunner {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
 export async function countExperiment(
-  dataSource: DataSource,
+  database: SqlRunner,
   request: CountsRequest,
 ): Promise<ExperimentCounts> {
-  const rows: CountRow[] = await dataSource.query(COUNTS_SQL, [
+  const rows = (await database.query(COUNTS_SQL, [
     request.orgId,
     request.flagKey,
     request.conversionEvent,
     request.startAt?.toISOString() ?? null,
     request.endAt?.toISOString() ?? null,
     request.conversionWindowSeconds,
-  ]);
+  ])) as CountRow[];
   const arms = rows
     .filter((row): row is ArmCount => row.variant !== null)
     .sort((a, b) => (a.variant < b.variant ? -1 : 1));
