@@ -64,7 +64,11 @@ export class ExperimentsService {
   // updates of one experiment are last-writer-wins: an experiment is edited by hand, rarely.
   async update(orgId: string, id: string, changes: ExperimentInput): Promise<Experiment> {
     const experiment = await this.get(orgId, id);
-    const definition = parseExperimentDefinition({ ...toInput(experiment), ...changes });
+    const given = Object.entries(changes).filter(([, value]) => value !== undefined);
+    const definition = parseExperimentDefinition({
+      ...toInput(experiment),
+      ...Object.fromEntries(given),
+    });
 
     return this.save(experiment, definition);
   }

@@ -327,11 +327,16 @@ describe('Experiments', () => {
       const updated = await experiments
         .update(created.id, { name: 'Renamed', conversion_window: null })
         .expect(200);
-      expect(updated.body).toMatchObject({
-        id: created.id,
+      expect(updated.body).toEqual({
+        ...created,
         name: 'Renamed',
         conversion_window: null,
+        updated_at: expect.any(String),
       });
+
+      // Checked as a whole: new variants without the stored control are refused.
+      const refused = await experiments.update(created.id, { variants: ['a', 'b'] }).expect(400);
+      expect(refused.body.message).toContain('control_variant must be one of the variants');
     });
 
     it('reports results with declared arms first and an undeclared variant outside the ratio check', async () => {
