@@ -186,6 +186,43 @@ describe('Experiments', () => {
     });
   });
 
+  describe('under concurrency', () => {
+    it('counts each person once when exposures, identifies and conversions race', async () => {
+      const flag = 'race.flag';
+      const people = Array.from({ length: 24 }, (_, i) => i);
+
+      // Each person's three requests are sent at once, all people in parallel: the identify may
+      // land before, between or after the exposure and the conversion.
+      await Promise.all(
+        people.flatMap((i) => [
+          api
+            .capture(exposure(`race-anon-${i}`, i % 2 === 0 ? 'control' : 'test', 0, flag))
+            .expect(200),
+          api.identify(`race-anon-${i}`, `race-user-${i}`).expect(200),
+          api.capture(conversion(`race-user-${i}`, i % 3 === 0 ? 5 : -5)).expect(200),
+        ]),
+      );
+
+      const results = await adHoc({ flag_key: flag });
+      const stale = await sut.dataSource.query(
+        `SELECT count(*)::int AS count
+           FROM exposure_logs el
+           JOIN analytics_person_identities i ON i.org_id = el.org_id AND i.distinct_id = el.user_id
+          WHERE el.org_id = $1 AND el.flag_key = $2 AND el.person_id <> i.person_id`,
+        [org.orgId, flag],
+      );
+
+      // 12 per arm; conversions after the exposure are the persons with i % 3 = 0: i = 0, 6, 12,
+      // 18 in control (even i) and 3, 9, 15, 21 in test (odd i).
+      expect(arms(results)).toEqual([
+        { variant: 'control', exposures: 12, conversions: 4 },
+        { variant: 'test', exposures: 12, conversions: 4 },
+      ]);
+      expect(results.persons_in_multiple_variants).toBe(0);
+      expect(stale).toEqual([{ count: 0 }]);
+    });
+  });
+
   describe('statistics over HTTP', () => {
     it('reports rate, interval, lift, p-value and probability for control 2/4 vs test 3/3', async () => {
       const results = await adHoc({});
