@@ -65,7 +65,8 @@ async function run(dataSource: DataSource): Promise<void> {
   const sizes = await dataSource.query(
     `SELECT (SELECT count(*) FROM analytics_events)::int AS events,
             (SELECT count(*) FROM exposure_logs WHERE flag_key = $1)::int AS exposure_rows,
-            (SELECT count(DISTINCT person_id) FROM exposure_logs WHERE flag_key = $1)::int AS exposed_persons`,
+            (SELECT count(DISTINCT person_id) FROM exposure_logs WHERE flag_key = $1)::int
+              AS exposed_persons`,
     [FLAG],
   );
   log(`loaded in ${seconds(performance.now() - loadStarted)}: ${JSON.stringify(sizes[0])}`);
@@ -103,10 +104,12 @@ async function run(dataSource: DataSource): Promise<void> {
   );
 
   log(
-    `results, ${CONVERSION_EVENT} (median of ${runs}): ${ms(median(resultsTimes))}  [${resultsTimes.map(ms).join(', ')}]`,
+    `results, ${CONVERSION_EVENT} (median of ${runs}): ${ms(median(resultsTimes))}  ` +
+      `[${resultsTimes.map(ms).join(', ')}]`,
   );
   log(
-    `COUNT(*) over the same exposure rows (median of ${runs}): ${ms(median(countTimes))}  [${countTimes.map(ms).join(', ')}]`,
+    `COUNT(*) over the same exposure rows (median of ${runs}): ${ms(median(countTimes))}  ` +
+      `[${countTimes.map(ms).join(', ')}]`,
   );
   log(`ratio results / COUNT(*): ${(median(resultsTimes) / median(countTimes)).toFixed(1)}x`);
   log(`results with a 1 h conversion window (median of 3): ${ms(windowed)}`);
@@ -196,7 +199,8 @@ async function load(dataSource: DataSource): Promise<void> {
     `INSERT INTO analytics_persons (org_id, id)
        SELECT '${ORG_ID}', ${person('g')} FROM generate_series(1, ${PERSONS}) g`,
     `INSERT INTO analytics_person_identities (org_id, distinct_id, person_id, identity_type)
-       SELECT '${ORG_ID}', ${anon('g')}, ${person('g')}, 'anonymous' FROM generate_series(1, ${PERSONS}) g`,
+       SELECT '${ORG_ID}', ${anon('g')}, ${person('g')}, 'anonymous'
+         FROM generate_series(1, ${PERSONS}) g`,
     flagEvents('first', FLAG, PERSONS, `CASE WHEN g % 2 = 0 THEN 'control' ELSE 'test' END`, 0),
     flagEvents(
       'repeat',
@@ -214,7 +218,8 @@ async function load(dataSource: DataSource): Promise<void> {
     ),
     plainEvents('purchase', CONVERSION_EVENT, CONVERSIONS, 7919),
     plainEvents('pageview', 'pageview', PAGEVIEWS, 104729),
-    `INSERT INTO exposure_logs (org_id, event_id, flag_key, variant, user_id, person_id, "timestamp")
+    `INSERT INTO exposure_logs
+       (org_id, event_id, flag_key, variant, user_id, person_id, "timestamp")
        SELECT org_id, id, properties->>'$feature_flag', properties->>'$feature_flag_response',
               distinct_id, person_id, "timestamp"
          FROM analytics_events WHERE event_name = '$feature_flag_called'`,
@@ -251,7 +256,8 @@ async function load(dataSource: DataSource): Promise<void> {
   }
 
   function flagEvents(tag: string, flag: string, count: number, variant: string, offset: number) {
-    return `INSERT INTO analytics_events (org_id, id, person_id, distinct_id, event_name, properties, "timestamp")
+    return `INSERT INTO analytics_events
+        (org_id, id, person_id, distinct_id, event_name, properties, "timestamp")
       SELECT '${ORG_ID}', ${eventId(tag, 'g')}, ${person('g')}, ${anon('g')},
              '$feature_flag_called',
              jsonb_build_object('$feature_flag', '${flag}', '$feature_flag_response', ${variant}),
@@ -262,7 +268,8 @@ async function load(dataSource: DataSource): Promise<void> {
   function plainEvents(tag: string, name: string, count: number, stride: number) {
     const p = `(g % ${PERSONS} + 1)`;
 
-    return `INSERT INTO analytics_events (org_id, id, person_id, distinct_id, event_name, "timestamp")
+    return `INSERT INTO analytics_events
+        (org_id, id, person_id, distinct_id, event_name, "timestamp")
       SELECT '${ORG_ID}', ${eventId(tag, 'g')}, ${person(p)}, ${anon(p)}, '${name}',
              timestamptz '2026-01-01' + (g::bigint * ${stride} % 172800) * interval '1 second'
         FROM generate_series(1, ${count}) g`;

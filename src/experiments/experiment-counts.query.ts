@@ -31,9 +31,11 @@ export interface ExperimentCounts {
 //    exposure, within the window (inclusive) and before end_at, by event timestamp, so arrival
 //    order plays no part.
 //
-// Step 3 is a semi-join (EXISTS) so the planner picks its shape by cost: a merge over the
-// conversion index when the conversion event is rare, one index probe per exposed person when it
-// is common (a conversion on "pageview"), which keeps the cost proportional to the exposures.
+// Step 3 is a semi-join (EXISTS) so the planner picks its shape by cost: a merge with the
+// conversion index in person order, or one bounded index probe per exposed person when the
+// conversion event is mostly done by persons outside the experiment, which keeps the cost
+// proportional to the exposures rather than to the events. (The benchmark, where every person
+// is exposed, gets merges.)
 // Steps 2 and 3 are added up rather than joined back, so no per-person join or sort follows.
 // EXPLAIN figures are in the migration that adds the indexes.
 export const COUNTS_SQL = `
@@ -69,7 +71,8 @@ export const COUNTS_SQL = `
               AND e.event_name = $3
               AND e.person_id = f.person_id
               AND e."timestamp" > f.first_exposed_at
-              AND e."timestamp" <= f.first_exposed_at + coalesce($6::integer * interval '1 second', 'infinity')
+              AND e."timestamp" <= f.first_exposed_at
+                                   + coalesce($6::integer * interval '1 second', 'infinity')
               AND e."timestamp" < coalesce($5::timestamptz, 'infinity'))
        GROUP BY 1
     ) AS arm_counts

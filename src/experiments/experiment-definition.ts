@@ -97,7 +97,8 @@ function parseVariants(value: unknown, problems: string[]): ExperimentVariant[] 
 
   if (!wellFormed) {
     problems.push(
-      `each variant must be a key (1-${MAX_VARIANT_LENGTH} characters) or {"key", "weight"?} with a positive weight`,
+      `each variant must be a key (1-${MAX_VARIANT_LENGTH} characters) ` +
+        'or {"key", "weight"?} with a positive weight',
     );
 
     return [];
@@ -155,7 +156,8 @@ function optionalWindow(value: unknown, problems: string[]): number | null {
 
   if (seconds === undefined) {
     problems.push(
-      `conversion_window must be seconds or a count with s, m, h or d, from 1 s to ${MAX_CONVERSION_WINDOW_SECONDS / 86400} d`,
+      'conversion_window must be seconds or a count with s, m, h or d, ' +
+        `from 1 s to ${MAX_CONVERSION_WINDOW_SECONDS / 86400} d`,
     );
 
     return null;

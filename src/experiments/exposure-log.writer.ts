@@ -32,8 +32,11 @@ export class ExposureLogWriter implements EventWriteListener, OnModuleInit {
     // One statement per batch. The writer hands over only events it inserted just now, so a
     // conflict means a bug rather than a retry; DO NOTHING keeps a replay harmless all the same.
     await manager.query(
-      `INSERT INTO exposure_logs (org_id, event_id, flag_key, variant, user_id, person_id, "timestamp")
-       SELECT $1, u.* FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[]) AS u
+      `INSERT INTO exposure_logs
+         (org_id, event_id, flag_key, variant, user_id, person_id, "timestamp")
+       SELECT $1, u.* FROM unnest(
+         $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[]
+       ) AS u
        ON CONFLICT (org_id, event_id) DO NOTHING`,
       [
         orgId,

@@ -119,7 +119,7 @@ describe('Experiments', () => {
   }
 
   describe('counting', () => {
-    it('counts persons once, at first exposure, without mixed persons or early conversions', async () => {
+    it('counts each person once, from the first exposure, leaving out mixed persons', async () => {
       const results = await adHoc({});
 
       // control: p2 no, p7 yes, p8 no, p9 yes; test: p3, p6, p10 yes; legacy: p11 no.
@@ -133,7 +133,7 @@ describe('Experiments', () => {
       expect(results.control_variant).toBe('control');
     });
 
-    it('counts only conversions within the window after the first exposure, end inclusive', async () => {
+    it('counts conversions within the window after the first exposure, end inclusive', async () => {
       const results = await adHoc({ conversion_window: '10m' });
 
       // 10 minutes: p9 (1 min) and p3 (exactly 10 min) convert; p7 (15), p6 (30), p10 (25) do not.
@@ -145,7 +145,7 @@ describe('Experiments', () => {
       expect(results.conversion_window).toBe(600);
     });
 
-    it('reads only exposures from start_at on, so an earlier one no longer decides the arm', async () => {
+    it('reads exposures from start_at on: an earlier one no longer decides the arm', async () => {
       const results = await adHoc({ start_at: at(1) });
 
       // From @1: p1 has only test @5 (converts @10), p10's first exposure is @50 (after its
@@ -224,7 +224,7 @@ describe('Experiments', () => {
   });
 
   describe('statistics over HTTP', () => {
-    it('reports rate, interval, lift, p-value and probability for control 2/4 vs test 3/3', async () => {
+    it('reports rate, interval, lift, p-value and probability for 2/4 vs 3/3', async () => {
       const results = await adHoc({});
       const test = results.variants.find((arm: ArmSummary) => arm.variant === 'test');
 
@@ -244,7 +244,7 @@ describe('Experiments', () => {
   });
 
   describe('exposure logs', () => {
-    it('writes one row per flag call with a variant, with the event, in its transaction', async () => {
+    it('writes one row per flag call with a variant, together with its event', async () => {
       const event = {
         ...exposure('p-log', 'test', 0, 'log.flag'),
         uuid: '01900000-0000-7000-8000-00000000e001',
@@ -255,7 +255,8 @@ describe('Experiments', () => {
       await api.capture({ ...exposure('p-log', null, 1, 'log.flag') }).expect(200);
 
       const rows = await sut.dataSource.query(
-        `SELECT el.event_id, el.flag_key, el.variant, el.user_id, el.person_id = i.person_id AS same_person
+        `SELECT el.event_id, el.flag_key, el.variant, el.user_id,
+                el.person_id = i.person_id AS same_person
            FROM exposure_logs el
            JOIN analytics_person_identities i ON i.org_id = el.org_id AND i.distinct_id = el.user_id
           WHERE el.org_id = $1 AND el.flag_key = 'log.flag'`,
@@ -376,7 +377,7 @@ describe('Experiments', () => {
       expect(refused.body.message).toContain('control_variant must be one of the variants');
     });
 
-    it('reports results with declared arms first and an undeclared variant outside the ratio check', async () => {
+    it('lists declared arms first, and an undeclared variant outside the ratio check', async () => {
       const created = await create();
       const response = await experiments.get(`${created.id}/results`).expect(200);
 

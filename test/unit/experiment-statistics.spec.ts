@@ -249,7 +249,7 @@ describe('experiment statistics', () => {
       });
     });
 
-    it('gives a zero-width lift interval at 0 when every exposure converted in both arms [mp]', () => {
+    it('gives a zero-width lift interval when every exposure converted in both arms [mp]', () => {
       expect(valueOf(relativeLift(arm(10, 10), arm(10, 10), Z95))).toEqual({
         estimate: 0,
         interval: { ok: true, value: { lower: 0, upper: 0 } },

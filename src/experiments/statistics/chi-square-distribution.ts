@@ -48,8 +48,8 @@ function lowerSeries(a: number, x: number): number {
   return sum;
 }
 
-// Q(a, x) = x^a e^-x / Gamma(a) * 1/(x + 1 - a - 1(1 - a)/(x + 3 - a - 2(2 - a)/(x + 5 - a - ...))),
-// evaluated with the modified Lentz method.
+// Q(a, x) = x^a e^-x / Gamma(a) * 1/(x + 1 - a - 1(1 - a)/(x + 3 - a - 2(2 - a)/(x + 5 - a -
+// ...))), evaluated with the modified Lentz method.
 function upperContinuedFraction(a: number, x: number): number {
   let b = x + 1 - a;
   let c = 1 / TINY;
