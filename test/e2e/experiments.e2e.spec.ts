@@ -2,6 +2,7 @@ import { analytics } from '../support/analytics-client';
 import { experimentsClient } from '../support/experiments-client';
 import {
   bootstrapOrgCredentials,
+  createOtherOrg,
   OrgCredentials,
   startTestApp,
   TestApp,
@@ -454,6 +455,18 @@ describe('Experiments', () => {
     it('answers 404 for an id that is not an experiment of this org', async () => {
       await experiments.get('exp_01900000-0000-7000-8000-000000000000').expect(404);
       await experiments.get('key_01900000-0000-7000-8000-000000000000/results').expect(404);
+    });
+
+    it("keeps each org's experiments and exposures to itself", async () => {
+      const created = await create();
+      const other = await createOtherOrg(sut, 'Elsewhere');
+      const theirs = experimentsClient(sut, other.readKey);
+      const params = new URLSearchParams({ flag_key: FLAG, conversion_event: CONVERSION });
+
+      await theirs.get(created.id).expect(404);
+      await theirs.get(`${created.id}/results`).expect(404);
+      const results = await theirs.get(`results?${params.toString()}`).expect(200);
+      expect(results.body.exposed_persons).toBe(0);
     });
 
     it('refuses the experiment routes to a write key (403)', async () => {
