@@ -1,3 +1,4 @@
+import { PostHog } from 'posthog-node';
 import { analytics } from '../support/analytics-client';
 import { experimentsClient } from '../support/experiments-client';
 import {
@@ -272,6 +273,34 @@ describe('Experiments', () => {
           user_id: 'p-log',
           same_person: true,
         },
+      ]);
+    });
+
+    it('takes exposures from the real posthog-node client under /ingest', async () => {
+      const baseUrl = await sut.app.getUrl();
+      const posthog = new PostHog(org.writeKey, {
+        host: `${baseUrl.replace('[::1]', '127.0.0.1')}/ingest`,
+        flushAt: 50,
+        flushInterval: 60_000,
+        disableGeoip: true,
+      });
+
+      // The event and properties posthog-node sends when a flag is evaluated, with a timestamp
+      // so the conversion provably follows it.
+      posthog.capture({
+        distinctId: 'ph-exposed',
+        event: '$feature_flag_called',
+        properties: { $feature_flag: 'ph.flag', $feature_flag_response: 'test' },
+        timestamp: new Date(at(0)),
+      });
+      posthog.capture({ distinctId: 'ph-exposed', event: CONVERSION, timestamp: new Date(at(1)) });
+      await posthog.shutdown(10_000);
+
+      const results = await adHoc({ flag_key: 'ph.flag', control_variant: 'control' });
+
+      expect(arms(results)).toEqual([
+        { variant: 'control', exposures: 0, conversions: 0 },
+        { variant: 'test', exposures: 1, conversions: 1 },
       ]);
     });
 
