@@ -8,7 +8,7 @@ import { ArmCounts, Outcome, defined, undefinedBecause } from './statistics.type
 //   P(X > Y) = sum_{i=0}^{a1-1} B(a2 + i, b1 + b2) / ((b1 + i) B(1 + i, b1) B(a2, b2)).
 //
 // Consecutive terms differ by the factor (a2 + i)(b1 + i) / ((a2 + b1 + b2 + i)(1 + i)), so each
-// term costs a few flops; they are kept as logarithms so that no term under- or overflows.
+// term costs a few flops.
 export function probabilityToBeatControl(control: ArmCounts, variant: ArmCounts): Outcome<number> {
   if (control.exposures === 0 || variant.exposures === 0) {
     return undefinedBecause('no_exposures');
@@ -37,20 +37,20 @@ function posterior(counts: ArmCounts): BetaParameters {
 }
 
 function probabilityGreater(x: BetaParameters, y: BetaParameters): number {
-  const logTerms = new Float64Array(x.a);
   let logTerm = logBeta(y.a, x.b + y.b) - logBeta(y.a, y.b);
-  let largest = -Infinity;
-
-  for (let i = 0; i < x.a; i++) {
-    logTerms[i] = logTerm;
-    largest = Math.max(largest, logTerm);
-    logTerm += Math.log(((y.a + i) * (x.b + i)) / ((y.a + x.b + y.b + i) * (1 + i)));
-  }
-
+  let largest = logTerm;
   let scaledSum = 0;
 
-  for (const value of logTerms) {
-    scaledSum += Math.exp(value - largest);
+  // A running log-sum-exp: the sum is kept relative to the largest term seen so far and
+  // rescaled when a larger one arrives, so no term under- or overflows and no array is needed.
+  for (let i = 0; i < x.a; i++) {
+    if (logTerm > largest) {
+      scaledSum *= Math.exp(largest - logTerm);
+      largest = logTerm;
+    }
+
+    scaledSum += Math.exp(logTerm - largest);
+    logTerm += Math.log(((y.a + i) * (x.b + i)) / ((y.a + x.b + y.b + i) * (1 + i)));
   }
 
   return scaledSum * Math.exp(largest);
