@@ -17,17 +17,17 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * EXPLAIN (ANALYZE, BUFFERS) from bench/experiment-results.ts (100 000 exposed persons, 110 000
  * exposure rows of the flag plus 100 000 of another flag, 1 000 000 events, PostgreSQL 17, warm
- * cache, on a shared 2-core machine):
+ * cache, on a shared 2-core machine under load; buffer counts are stable, times are not):
  *
  *   with these indexes     Index Only Scan using exposure_logs_flag_person_idx
- *                            (rows=110000, Heap Fetches: 0, shared hit=1149)
+ *                            (rows=110000, Heap Fetches: 0)
  *                          Merge Semi Join with Index Only Scan using
  *                            analytics_events_conversion_idx (rows=60000, Heap Fetches: 0)
- *                          Execution Time: 270 ms under EXPLAIN; 187 ms median untimed
+ *                          1 715 shared buffers in all; 187-378 ms median in two runs
  *   without them           Index Scan using exposure_logs_person_idx
- *                            (Rows Removed by Filter: 100000, shared hit=210834)
+ *                            (Rows Removed by Filter: 100000, 210 834 shared buffers)
  *                          Hash Semi Join over a Bitmap Heap Scan on analytics_events
- *                          Execution Time: 1118 ms under EXPLAIN; 841 ms median untimed
+ *                          212 383 shared buffers in all; 477-841 ms median in two runs
  *
  * The events index costs one more index entry per stored event; it is the only index that finds
  * events by (name, person), which is what keeps results proportional to the exposures.
