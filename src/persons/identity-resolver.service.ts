@@ -32,10 +32,18 @@ export class IdentityResolverService {
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** identify and alias: join `sourceId` to `targetId`'s person as DESIGN.md's rules 3–7 say. */
-  async link(request: LinkRequest): Promise<LinkResult> {
+  /**
+   * identify and alias: join `sourceId` to `targetId`'s person as DESIGN.md's rules 3–7 say.
+   * Undefined when both ids are the same: there is nothing to join (rule 4), and the event's
+   * properties reach the person through the writer like any other event's. Marking the person
+   * identified here would make a mistaken self-alias block that person's real identify later.
+   */
+  async link(request: LinkRequest): Promise<LinkResult | undefined> {
     for (const id of [request.sourceId, request.targetId]) {
       assertMergeable(id);
+    }
+    if (request.sourceId === request.targetId) {
+      return undefined;
     }
     const result = await inTransaction(this.dataSource, (manager) => this.linkIn(manager, request));
     this.logger.debug(
@@ -169,9 +177,8 @@ export class IdentityResolverService {
     const source = sourcePersonId === undefined ? undefined : locked.get(sourcePersonId);
     const target = targetPersonId === undefined ? undefined : locked.get(targetPersonId);
 
-    if (sourceId === targetId || (source && target && source.id === target.id)) {
-      const person = (target ?? source)!;
-      return this.finish(manager, orgId, person, targetId, update, { merged: false });
+    if (source && target && source.id === target.id) {
+      return this.finish(manager, orgId, target, targetId, update, { merged: false });
     }
     if (!source && !target) {
       return this.createLinkedPerson(manager, request);
@@ -279,14 +286,15 @@ export class IdentityResolverService {
 
 /** Placeholder and malformed ids never take part in a merge. */
 function assertMergeable(distinctId: string): void {
-  const problem = distinctIdProblem(distinctId);
-  if (problem) {
-    throw ApiError.badRequest('invalid_distinct_id', problem);
-  }
+  // Placeholders first: a blank id is one (rule 3), not merely an invalid id.
   if (isPlaceholderId(distinctId)) {
     throw ApiError.badRequest(
       'illegal_distinct_id',
       `"${distinctId}" is a placeholder, not a real id; it cannot be identified or aliased`,
     );
+  }
+  const problem = distinctIdProblem(distinctId);
+  if (problem) {
+    throw ApiError.badRequest('invalid_distinct_id', problem);
   }
 }
