@@ -28,6 +28,10 @@ export function readOptionalString(value: unknown, name: string): string | undef
   if (typeof value !== 'string') {
     throw ApiError.badRequest('invalid_query', `${name} must be given once, as a string`);
   }
+  // Postgres text cannot hold U+0000, so no stored value has one; the query would fail, not miss.
+  if (value.includes('\u0000')) {
+    throw ApiError.badRequest('invalid_query', `${name} must not contain U+0000`);
+  }
   return value;
 }
 
