@@ -81,14 +81,12 @@ export class IdentityResolverService {
       return result;
     }
 
-    const now = new Date();
     const created = new Map<string, string>();
     for (const distinctId of missing) {
       const personId = await personStore.insertPerson(manager, orgId, {
         properties: {},
         times: {},
         isIdentified: false,
-        createdAt: now,
       });
       created.set(distinctId, personId);
     }
@@ -231,6 +229,7 @@ export class IdentityResolverService {
       properties: {},
       times: {},
       isIdentified: true,
+      // Not written: the database stamps a new person's created_at itself.
       createdAt: new Date(),
     };
     if (update) {

@@ -1,6 +1,11 @@
 import { analytics } from '../support/analytics-client';
 import { expectApiError } from '../support/api-error';
-import { bootstrapOrgCredentials, startTestApp, TestApp } from '../support/test-app';
+import {
+  bootstrapOrgCredentials,
+  OrgCredentials,
+  startTestApp,
+  TestApp,
+} from '../support/test-app';
 
 // Event times for the ordering rules: T1 < T2 < T3, all in the past.
 const T1 = '2024-05-01T10:00:00.000Z';
@@ -10,6 +15,7 @@ const T3 = '2024-05-03T10:00:00.000Z';
 describe('Identity resolution (DESIGN.md rules 1–8)', () => {
   let sut: TestApp;
   let client: ReturnType<typeof analytics>;
+  let keys: OrgCredentials;
   let caseNumber = 0;
 
   // Every case uses ids of its own, so cases never share a person.
@@ -20,7 +26,8 @@ describe('Identity resolution (DESIGN.md rules 1–8)', () => {
 
   beforeAll(async () => {
     sut = await startTestApp();
-    client = analytics(sut, await bootstrapOrgCredentials(sut));
+    keys = await bootstrapOrgCredentials(sut);
+    client = analytics(sut, keys);
   });
   afterAll(() => sut.close());
 
@@ -158,6 +165,50 @@ describe('Identity resolution (DESIGN.md rules 1–8)', () => {
         .expect(200);
 
       expect((await personOf(alias)).person.id).toBe(mainPerson);
+    });
+
+    it("a batch's identity events apply before its events are stored, so all land on one person", async () => {
+      const [anon, user] = ids('batch-anon', 'batch-user');
+
+      await client
+        .batch([
+          { event: 'landing', distinct_id: anon },
+          { event: '$identify', distinct_id: user, properties: { $anon_distinct_id: anon } },
+          { event: 'checkout', distinct_id: anon },
+          { event: 'paid', distinct_id: user },
+        ])
+        .expect(200, { accepted: 4, rejected: [] });
+
+      const { person } = await personOf(anon);
+      expect((await personOf(user)).person.id).toBe(person.id);
+      const events = await client.events({ person_id: person.id });
+      expect(events.map((e) => e.event).sort()).toEqual([
+        '$identify',
+        'checkout',
+        'landing',
+        'paid',
+      ]);
+    });
+
+    it.each([
+      ['identify without user_id', 'identify', { distinct_id: 'x' }, 'missing_field'],
+      ['identify without distinct_id', 'identify', { user_id: 'x' }, 'missing_field'],
+      ['alias without alias', 'alias', { distinct_id: 'x' }, 'missing_field'],
+      [
+        'identify with array properties',
+        'identify',
+        { distinct_id: 'a', user_id: 'b', properties: [1] },
+        'invalid_properties',
+      ],
+      ['a body that is not an object', 'identify', ['a', 'b'], 'invalid_body'],
+    ])('refuses %s (400)', async (_label, route, body, code) => {
+      const response = await sut
+        .http()
+        .post(`/api/analytics/${route}`)
+        .set('Authorization', `Bearer ${keys.writeKey}`)
+        .send(body);
+
+      expectApiError(response, 400, code);
     });
 
     it('a captured $create_alias without an alias is refused (400 invalid_alias)', async () => {

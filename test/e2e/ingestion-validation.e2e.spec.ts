@@ -125,6 +125,16 @@ describe('Ingestion contract', () => {
       expect((await storedEvent('90210')).distinct_id).toBe('90210');
     });
 
+    it.each([
+      ['beyond 2^53, where JSON numbers lose digits', 2 ** 53 + 2],
+      ['fractional', 1.5],
+    ])('refuses a numeric distinct_id that is %s (400)', async (_label, distinctId) => {
+      const response = await client.capture({ event: 'page_view', distinct_id: distinctId });
+
+      expectApiError(response, 400, 'invalid_distinct_id');
+      expect(await client.person(String(distinctId))).toBeUndefined();
+    });
+
     it('compares ids exactly: " a", "a" and "A" are three different persons', async () => {
       const ids = [' padded', 'padded', 'Padded', 'padded '];
       for (const distinctId of ids) {

@@ -185,6 +185,19 @@ describe('Queries', () => {
       ]);
     });
 
+    it("never shows a person's updated_at before its created_at", async () => {
+      await client.capture({ event: 'seen', distinct_id: 'clock-plain' }).expect(200);
+      await client
+        .capture({ event: 'seen', distinct_id: 'clock-set', properties: { $set: { a: 1 } } })
+        .expect(200);
+      await client.identify('clock-anon', 'clock-user').expect(200);
+
+      for (const distinctId of ['clock-plain', 'clock-set', 'clock-user']) {
+        const { person } = await client.person(distinctId);
+        expect(Date.parse(person.updated_at)).toBeGreaterThanOrEqual(Date.parse(person.created_at));
+      }
+    });
+
     it('GET /persons/:id answers the same person with its identities', async () => {
       await client.capture({ event: 'seen', distinct_id: 'by-id' }).expect(200);
       const found = await client.person('by-id');
@@ -349,6 +362,15 @@ describe('Queries', () => {
 
       expect(pages.map((page) => page.length)).toEqual([100, 100, 50]);
       expect(pages.flat().map((e) => e.id)).toEqual(all.map((e) => e.id));
+    });
+
+    it('returns 100 events by default, with a cursor to the rest', async () => {
+      const response = await pager.read('events').expect(200);
+
+      expect(response.body.results.map((e: EventView) => e.id)).toEqual(
+        all.slice(0, 100).map((e) => e.id),
+      );
+      expect(response.body.next_cursor).toEqual(expect.any(String));
     });
 
     it('keeps filters while paging', async () => {
