@@ -601,6 +601,17 @@ describe('Ingestion contract', () => {
       expectApiError(response, 400, code);
     });
 
+    it.each([
+      ['an empty body', ''],
+      ['a body of whitespace', '  \n '],
+      ['JSON null', 'null'],
+      ['a JSON string', '"batch"'],
+    ])('refuses %s (400 invalid_body)', async (_label, body) => {
+      const response = await post('batch', body, { 'Content-Type': 'application/json' });
+
+      expectApiError(response, 400, 'invalid_body');
+    });
+
     it('refuses a body that is not JSON (400 invalid_json)', async () => {
       const response = await post('batch', '{"batch": [{"event": "x",', {
         'Content-Type': 'application/json',
@@ -789,6 +800,18 @@ describe('Ingestion contract', () => {
         }
       },
     );
+  });
+
+  describe('errors', () => {
+    it('answers an unknown route with 404 in the error shape', async () => {
+      const unknown = await sut
+        .http()
+        .post('/api/analytics/capturee')
+        .set('Authorization', `Bearer ${org.writeKey}`)
+        .send({ event: 'x', distinct_id: 'y' });
+
+      expectApiError(unknown, 404, 'not_found');
+    });
   });
 
   describe('request context', () => {
