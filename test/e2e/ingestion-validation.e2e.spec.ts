@@ -830,3 +830,24 @@ describe('Ingestion contract', () => {
     });
   });
 });
+
+describe('Ingestion behind a proxy (TRUST_PROXY=true)', () => {
+  let sut: TestApp;
+  let client: ReturnType<typeof analytics>;
+
+  beforeAll(async () => {
+    sut = await startTestApp({ env: { TRUST_PROXY: 'true' } });
+    client = analytics(sut, await bootstrapOrgCredentials(sut));
+  });
+  afterAll(() => sut.close());
+
+  it('stores the client address from X-Forwarded-For', async () => {
+    await client
+      .capture({ event: 'page_view', distinct_id: 'proxied' })
+      .set('X-Forwarded-For', '203.0.113.9')
+      .expect(200);
+
+    const [event] = await client.events({ distinct_id: 'proxied' });
+    expect(event.ip_address).toBe('203.0.113.9');
+  });
+});
