@@ -298,6 +298,32 @@ describe('Identity resolution (DESIGN.md rules 1–8)', () => {
     });
   });
 
+  describe('ids given as numbers', () => {
+    it('joins a numeric $anon_distinct_id as its decimal string', async () => {
+      const [user] = ids('numeric-user');
+      const anon = 700_000 + caseNumber;
+
+      await client
+        .capture({ event: '$identify', distinct_id: user, properties: { $anon_distinct_id: anon } })
+        .expect(200);
+
+      expect(await identitiesOf(user)).toEqual([String(anon), user].sort());
+    });
+
+    it('refuses a numeric $anon_distinct_id beyond 2^53, which JSON cannot carry exactly', async () => {
+      const [user] = ids('big-numeric-user');
+
+      const response = await client.capture({
+        event: '$identify',
+        distinct_id: user,
+        properties: { $anon_distinct_id: 2 ** 53 + 2 },
+      });
+
+      expectApiError(response, 400, 'invalid_distinct_id');
+      expect(await client.person(user)).toBeUndefined();
+    });
+  });
+
   describe('rule 4: nothing to join', () => {
     it('identify with the same id on both sides sets properties only', async () => {
       const [user] = ids('self');
