@@ -6,7 +6,6 @@ export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   // Parsed JSON when the server answered JSON, else the raw text; specs read fields off it.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
 }
 
