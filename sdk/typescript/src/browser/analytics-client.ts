@@ -249,7 +249,7 @@ export class AnalyticsClient {
 
   /**
    * Stops autocapture and listeners, then flushes for at most `timeoutMs`. Resolves true when
-   * nothing was left unsent.
+   * nothing is left waiting (sent, or refused by the server and reported).
    */
   async shutdown(timeoutMs = 5000): Promise<boolean> {
     this.closed = true;

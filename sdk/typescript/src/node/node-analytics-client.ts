@@ -141,8 +141,9 @@ export class NodeAnalyticsClient {
 
   /**
    * Refuses further captures and sends what is queued, retrying through backoffs, for at most
-   * `timeoutMs`. Resolves true when everything was sent; false when time ran out, in which case
-   * the rest is abandoned and no timer is left running.
+   * `timeoutMs`. Resolves true when nothing is left waiting (sent, or refused by the server and
+   * reported); false when time ran out, in which case the rest is abandoned and reported, and no
+   * timer is left running.
    */
   async shutdown(timeoutMs = 10_000): Promise<boolean> {
     this.closed = true;

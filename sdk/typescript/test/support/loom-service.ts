@@ -2,12 +2,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { freePort } from './free-port';
 
-/** The service as the repo root builds it (`npm run build` there). */
-const MAIN_JS = resolve(__dirname, '../../../../dist/main.js');
-const REPO_ROOT = resolve(__dirname, '../../../..');
+/** The service as the repo root builds it (`npm run build` there), unless LOOM_MAIN_JS names another build. */
+const MAIN_JS = process.env.LOOM_MAIN_JS ?? resolve(__dirname, '../../../../dist/main.js');
+const REPO_ROOT = dirname(dirname(MAIN_JS));
 
 export type KeyType = 'write' | 'read_write';
 
