@@ -118,7 +118,11 @@ export class AnalyticsClient {
   }
 
   /** Queues an event; returns its uuid, or undefined when nothing was queued. */
-  capture(event: string, properties: Properties = {}, options?: CaptureOptions): string | undefined {
+  capture(
+    event: string,
+    properties: Properties = {},
+    options?: CaptureOptions,
+  ): string | undefined {
     if (this.closed || this.identity.optedOut) {
       return undefined;
     }

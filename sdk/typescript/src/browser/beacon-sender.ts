@@ -9,7 +9,11 @@ const MAX_BEACON_BYTES = 60_000;
  * headers, so the write key travels in the body and the query string, and the body is
  * `text/plain`, which needs no CORS preflight. Returns the events the browser refused.
  */
-export function sendByBeacon(baseUrl: string, apiKey: string, events: QueuedEvent[]): QueuedEvent[] {
+export function sendByBeacon(
+  baseUrl: string,
+  apiKey: string,
+  events: QueuedEvent[],
+): QueuedEvent[] {
   if (events.length === 0) {
     return [];
   }

@@ -30,7 +30,10 @@ export function retryDelayMs(
 }
 
 /** Reads a `Retry-After` header (seconds or an HTTP date) as a delay in ms. */
-export function parseRetryAfterMs(header: string | null, now: number = Date.now()): number | undefined {
+export function parseRetryAfterMs(
+  header: string | null,
+  now: number = Date.now(),
+): number | undefined {
   if (!header) {
     return undefined;
   }

@@ -84,7 +84,8 @@ export class NodeAnalyticsClient {
 
   /** Merges the person of `anonymousId` into the person of `userId`, then sets `properties`. */
   identify(anonymousId: string, userId: string, properties?: Properties): void {
-    const problem = invalidArgument('$identify', anonymousId) ?? invalidArgument('$identify', userId);
+    const problem =
+      invalidArgument('$identify', anonymousId) ?? invalidArgument('$identify', userId);
     if (problem) {
       this.report({ code: 'invalid_argument', message: `identify: ${problem}` });
       return;

@@ -99,7 +99,9 @@ describe('@loom/analytics in Chromium against the real service', () => {
         $lib_version: '0.1.0',
       });
       await drained(page);
-      expect(await query.events({ distinct_id: distinctId, event_name: '$pageview' })).toHaveLength(3);
+      expect(await query.events({ distinct_id: distinctId, event_name: '$pageview' })).toHaveLength(
+        3,
+      );
       await page.close();
     },
     E2E_TIMEOUT,
@@ -112,7 +114,9 @@ describe('@loom/analytics in Chromium against the real service', () => {
       await page.evaluate(() => window.analytics.register({ plan_page: 'pricing' }));
 
       const cookies = await chromium.context.cookies(pages.url(site, '/'));
-      const identity = cookies.find((cookie) => decodeURIComponent(cookie.value).includes(distinctId));
+      const identity = cookies.find((cookie) =>
+        decodeURIComponent(cookie.value).includes(distinctId),
+      );
       const stored = await page.evaluate(() => JSON.stringify(localStorage));
       await page.reload();
       const afterReload = await page.evaluate(() => window.analytics.getDistinctId());
@@ -236,7 +240,9 @@ describe('@loom/analytics in Chromium against the real service', () => {
 
       const uuid = await page.evaluate(() => window.analytics.capture('before_leave'));
       await Promise.all([page.waitForURL(/\/elsewhere/), page.click('#leave')]);
-      const beacons = await page.evaluate(() => JSON.parse(sessionStorage.getItem('beacons') ?? '[]'));
+      const beacons = await page.evaluate(() =>
+        JSON.parse(sessionStorage.getItem('beacons') ?? '[]'),
+      );
 
       const [stored] = await storedEvents(distinctId, 'before_leave', 1);
       const [pageleave] = await storedEvents(distinctId, '$pageleave', 1);

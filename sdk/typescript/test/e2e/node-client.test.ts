@@ -80,7 +80,10 @@ describe('NodeAnalyticsClient against the real service', () => {
         [anonymous, backendId, userId].sort(),
       );
       expect(person?.person.properties).toMatchObject({ plan: 'pro', company: 'Acme' });
-      const exposures = await query.events({ distinct_id: userId, event_name: '$feature_flag_called' });
+      const exposures = await query.events({
+        distinct_id: userId,
+        event_name: '$feature_flag_called',
+      });
       expect(exposures).toHaveLength(1);
       expect(exposures[0].properties).toMatchObject({
         $feature_flag: 'new-checkout',

@@ -1,6 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, WriteStream } from 'node:fs';
+import {
+  chmodSync,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  WriteStream,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { freePort } from './free-port';
@@ -33,6 +41,9 @@ export class LoomService {
     }
 
     const dataDir = mkdtempSync(join(tmpdir(), 'loom-sdk-e2e-'));
+    // Run as root, the embedded Postgres runs as a `postgres` user, which must be able to enter
+    // the directory; mkdtemp makes it 0700.
+    chmodSync(dataDir, 0o755);
     const service = new LoomService(await freePort(), await freePort(), dataDir);
     await service.boot();
     return service;

@@ -78,7 +78,9 @@ export async function eventually<T>(
   let last: T = await probe();
   while (!done(last)) {
     if (Date.now() > deadline) {
-      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+      throw new Error(
+        `condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
     last = await probe();

@@ -160,9 +160,14 @@ describe(BatchQueue.name, () => {
       .filter((batch) => !batch.some((event) => event.uuid === culprit))
       .flatMap((batch) => batch.map((event) => event.uuid));
     expect(deliveredUuids.sort()).toEqual(
-      captured.filter((e) => e.uuid !== culprit).map((e) => e.uuid).sort(),
+      captured
+        .filter((e) => e.uuid !== culprit)
+        .map((e) => e.uuid)
+        .sort(),
     );
-    expect(reports).toEqual([expect.objectContaining({ code: 'dropped_batch', eventUuids: [culprit] })]);
+    expect(reports).toEqual([
+      expect.objectContaining({ code: 'dropped_batch', eventUuids: [culprit] }),
+    ]);
   });
 
   it('refuses events beyond maxQueueSize and says so', () => {
@@ -222,7 +227,9 @@ describe(BatchQueue.name, () => {
     });
 
     it('gives up at its time limit and leaves no timer behind once stopped', async () => {
-      const { sut } = makeQueue([retry], { retry: { initialDelayMs: 100, maxDelayMs: 100, maxRetries: 1000 } });
+      const { sut } = makeQueue([retry], {
+        retry: { initialDelayMs: 100, maxDelayMs: 100, maxRetries: 1000 },
+      });
       events(2).forEach((event) => sut.enqueue(event));
 
       const drained = sut.drain(1000);

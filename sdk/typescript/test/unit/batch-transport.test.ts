@@ -4,7 +4,10 @@ import { recordingFetch } from '../support/recording-fetch';
 
 describe('classifyResponse', () => {
   it('reports per-event rejections of an accepted batch', async () => {
-    const body = { accepted: 1, rejected: [{ index: 1, code: 'invalid_event_name', message: 'x' }] };
+    const body = {
+      accepted: 1,
+      rejected: [{ index: 1, code: 'invalid_event_name', message: 'x' }],
+    };
 
     const outcome = await classifyResponse(new Response(JSON.stringify(body), { status: 200 }));
 
@@ -60,7 +63,12 @@ describe('createBatchSender', () => {
 
   it('turns a network failure into a retry', async () => {
     const { fetch } = recordingFetch(['network-error']);
-    const send = createBatchSender({ baseUrl: 'http://loom.test', apiKey: 'k', fetch, timeoutMs: 1000 });
+    const send = createBatchSender({
+      baseUrl: 'http://loom.test',
+      apiKey: 'k',
+      fetch,
+      timeoutMs: 1000,
+    });
 
     const outcome = await send([buildEvent('x', 'd', {})]);
 

@@ -137,7 +137,9 @@ describe('browser identity state', () => {
     sut.set({ plan: 'pro' }, { first_seen: 'today' });
 
     const events = await sent();
-    expect(events.slice(1).map((e) => [e.event, e.distinct_id, e.properties.alias ?? e.properties.$set])).toEqual([
+    expect(
+      events.slice(1).map((e) => [e.event, e.distinct_id, e.properties.alias ?? e.properties.$set]),
+    ).toEqual([
       ['$create_alias', 'user-3', 'backend-3'],
       ['$set', 'user-3', { plan: 'pro' }],
     ]);
@@ -168,7 +170,11 @@ describe('super properties', () => {
     sut.capture('clicked', { theme: 'explicit' });
 
     const [event] = await sent();
-    expect(event.properties).toMatchObject({ theme: 'explicit', cohort: 'a', $lib: 'loom-analytics-js' });
+    expect(event.properties).toMatchObject({
+      theme: 'explicit',
+      cohort: 'a',
+      $lib: 'loom-analytics-js',
+    });
     expect(event.properties).not.toHaveProperty('app');
   });
 });
@@ -201,7 +207,9 @@ describe('reportFeatureFlag', () => {
     sut.reportFeatureFlag('checkout', 'test');
 
     const events = await sent();
-    expect(events.map((e) => [e.properties.$feature_flag, e.properties.$feature_flag_response])).toEqual([
+    expect(
+      events.map((e) => [e.properties.$feature_flag, e.properties.$feature_flag_response]),
+    ).toEqual([
       ['checkout', 'test'],
       ['checkout', 'control'],
       ['checkout', 'test'],
