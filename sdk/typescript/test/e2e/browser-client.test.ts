@@ -19,6 +19,8 @@ let query: QueryApi;
 let pages: TestPageServer;
 let chromium: ChromiumSession;
 let siteCount = 0;
+/** The pages' console errors and warnings (a CORS refusal shows only there). */
+const pageConsole: string[] = [];
 
 beforeAll(async () => {
   service = await LoomService.start();
@@ -49,6 +51,11 @@ async function openSite(options: Record<string, unknown> = {}, path = '/app/home
     path,
   );
   const page = await chromium.context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      pageConsole.push(`${site}: ${message.text()}`);
+    }
+  });
   await page.goto(url);
   const distinctId = await page.evaluate(() => window.analytics.getDistinctId());
   return { page, site, distinctId };
@@ -63,6 +70,8 @@ async function storedEvents(distinctId: string, eventName: string, count: number
   const events = await eventually(
     () => query.events({ distinct_id: distinctId, event_name: eventName }),
     (found) => found.length >= count,
+    20_000,
+    () => `browser console:\n${pageConsole.slice(-10).join('\n')}`,
   );
   return inCaptureOrder(events);
 }
@@ -74,6 +83,21 @@ async function drained(page: Page): Promise<void> {
 }
 
 describe('@loom/analytics in Chromium against the real service', () => {
+  it('finds CORS answered on the batch route, as fetch from another origin needs', async () => {
+    const preflight = await fetch(`${service.baseUrl}/api/analytics/batch`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: `http://127.0.0.1:${pages.port}`,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'authorization,content-type',
+      },
+    });
+
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+  });
+
   it(
     'captures $pageview on load and on pushState and popstate navigation',
     async () => {

@@ -73,13 +73,14 @@ export async function eventually<T>(
   probe: () => Promise<T>,
   done: (value: T) => boolean,
   timeoutMs = 20_000,
+  explain: () => string = () => '',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await probe();
   while (!done(last)) {
     if (Date.now() > deadline) {
       throw new Error(
-        `condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`,
+        `condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}\n${explain()}`,
       );
     }
     await new Promise((r) => setTimeout(r, 250));
