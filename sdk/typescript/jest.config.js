@@ -4,7 +4,7 @@
  * jest config, which collects `test/**\/*.spec.ts` anywhere below the repo, does not pick them up.
  */
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
 };
 
 /** @type {import('jest').Config} */

@@ -13,6 +13,9 @@ export class HistoryAutocapture {
   constructor(private readonly listener: Listener) {}
 
   start(): void {
+    // Kept unbound on purpose: it is called with `apply(this)`, and whatever another library
+    // installed before us stays in the chain.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const original = window.history.pushState;
     const listener = this.listener;
     const wrapped: History['pushState'] = function (this: History, ...args) {
