@@ -2,7 +2,8 @@
  * Throughput of one NodeAnalyticsClient into a running service: events captured and delivered
  * per second, checked against what the query API then holds. Starts the service from
  * ../../dist/main.js on a temp data dir unless LOOM_BASE_URL, LOOM_API_KEY and LOOM_READ_KEY
- * name a running one. Knobs: EVENTS (20000), FLUSH_AT (100), MAX_BATCH_SIZE (100).
+ * name a running one. Knobs: EVENTS (20000), FLUSH_AT (100), MAX_BATCH_SIZE (100),
+ * CONCURRENCY (1, the client's maxConcurrentRequests).
  *
  *   npm run bench
  */
@@ -13,6 +14,7 @@ import { QueryApi } from '../test/support/query-api';
 const EVENTS = Number(process.env.EVENTS ?? 20_000);
 const FLUSH_AT = Number(process.env.FLUSH_AT ?? 100);
 const MAX_BATCH_SIZE = Number(process.env.MAX_BATCH_SIZE ?? 100);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 1);
 
 async function target() {
   if (process.env.LOOM_BASE_URL && process.env.LOOM_API_KEY && process.env.LOOM_READ_KEY) {
@@ -40,6 +42,7 @@ async function send(baseUrl: string, apiKey: string, eventName: string, count: n
     baseUrl,
     flushAt: FLUSH_AT,
     maxBatchSize: MAX_BATCH_SIZE,
+    maxConcurrentRequests: CONCURRENCY,
     flushInterval: 1000,
     onError: (report) => errors.push(`${report.code}: ${report.message}`),
   });
@@ -76,6 +79,7 @@ async function main() {
           events: EVENTS,
           flush_at: FLUSH_AT,
           max_batch_size: MAX_BATCH_SIZE,
+          concurrency: CONCURRENCY,
           drained: result.drained,
           stored: stored.length,
           errors: result.errors.slice(0, 5),

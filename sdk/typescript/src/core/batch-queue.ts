@@ -10,6 +10,11 @@ export interface BatchQueueOptions {
   flushIntervalMs: number;
   /** Events per request. */
   maxBatchSize: number;
+  /**
+   * Requests on the wire at once. 1 keeps batches in capture order; more raise throughput
+   * against a slow link, and order no longer holds between batches (event timestamps still do).
+   */
+  maxConcurrentRequests?: number;
   /** Events that may wait; more are refused and reported. */
   maxQueueSize: number;
   retry: RetryPolicy;
@@ -21,13 +26,15 @@ export interface BatchQueueOptions {
 }
 
 /**
- * Holds captured events and sends them in batches, one request at a time so that batches arrive
- * in capture order. A batch that fails with a retryable error goes back to the head of the queue
- * and is sent again after a backoff, with the same event uuids, so the server stores it once.
+ * Holds captured events and sends them in batches, by default one request at a time so that
+ * batches arrive in capture order. A batch that fails with a retryable error goes back to the
+ * head of the queue and is sent again after a backoff, with the same event uuids, so the server
+ * stores it once.
  */
 export class BatchQueue {
   private pending: QueuedEvent[] = [];
-  private inFlight: QueuedEvent[] = [];
+  private readonly inFlight = new Map<number, QueuedEvent[]>();
+  private nextBatchId = 0;
   private pumping: Promise<void> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -44,7 +51,7 @@ export class BatchQueue {
 
   /** Events not yet acknowledged by the server, including the batch on the wire. */
   get length(): number {
-    return this.pending.length + this.inFlight.length;
+    return this.pending.length + this.inFlightEvents().length;
   }
 
   /** True while a failed batch waits for its backoff to pass. */
@@ -126,7 +133,7 @@ export class BatchQueue {
    * The batch on the wire is included: if its request also lands, the uuids keep it single.
    */
   takeAll(): QueuedEvent[] {
-    const events = [...this.inFlight, ...this.pending];
+    const events = [...this.inFlightEvents(), ...this.pending];
     this.pending = [];
     this.clearTimers();
     return events;
@@ -134,7 +141,7 @@ export class BatchQueue {
 
   /** Puts events back at the head, in order (a beacon that the browser refused). */
   restore(events: QueuedEvent[]): void {
-    const inFlight = new Set(this.inFlight.map((event) => event.uuid));
+    const inFlight = new Set(this.inFlightEvents().map((event) => event.uuid));
     this.pending.unshift(...events.filter((event) => !inFlight.has(event.uuid)));
     this.armFlushTimer();
   }
@@ -149,31 +156,54 @@ export class BatchQueue {
     return this.takeAll();
   }
 
-  private async pump(): Promise<void> {
-    while (this.pending.length > 0 && !this.stopped) {
-      if (this.options.isOnline && !this.options.isOnline()) {
-        return;
-      }
+  /** Keeps up to maxConcurrentRequests batches on the wire; resolves when none is left to send. */
+  private pump(): Promise<void> {
+    const limit = Math.max(1, this.options.maxConcurrentRequests ?? 1);
 
-      const batch = this.pending.splice(0, this.batchLimit);
-      this.inFlight = batch;
-      let outcome: SendOutcome;
-      try {
-        outcome = await this.options.send(batch);
-      } catch (error) {
-        outcome = { kind: 'retry', reason: error instanceof Error ? error.message : String(error) };
-      } finally {
-        this.inFlight = [];
-      }
+    return new Promise((resolve) => {
+      const launch = (): void => {
+        while (this.canLaunch(limit)) {
+          const batch = this.pending.splice(0, this.batchLimit);
+          const id = this.nextBatchId++;
+          this.inFlight.set(id, batch);
+          void this.sendSafely(batch).then((outcome) => {
+            this.inFlight.delete(id);
+            this.settle(batch, outcome);
+            launch();
+          });
+        }
+        if (this.inFlight.size === 0) {
+          resolve();
+        }
+      };
+      launch();
+    });
+  }
 
-      if (!this.settle(batch, outcome)) {
-        return;
-      }
+  private canLaunch(limit: number): boolean {
+    if (this.stopped || this.retryTimer !== null || this.pending.length === 0) {
+      return false;
+    }
+    if (this.options.isOnline && !this.options.isOnline()) {
+      return false;
+    }
+    return this.inFlight.size < limit;
+  }
+
+  private async sendSafely(batch: QueuedEvent[]): Promise<SendOutcome> {
+    try {
+      return await this.options.send(batch);
+    } catch (error) {
+      return { kind: 'retry', reason: error instanceof Error ? error.message : String(error) };
     }
   }
 
-  /** Applies one send's outcome; false when pumping must stop for a backoff. */
-  private settle(batch: QueuedEvent[], outcome: SendOutcome): boolean {
+  private inFlightEvents(): QueuedEvent[] {
+    return [...this.inFlight.values()].flat();
+  }
+
+  /** Applies one send's outcome; a retry arms the backoff timer, which holds further sends. */
+  private settle(batch: QueuedEvent[], outcome: SendOutcome): void {
     switch (outcome.kind) {
       case 'delivered':
         this.failedAttempts = 0;
@@ -186,31 +216,36 @@ export class BatchQueue {
             eventUuids: outcome.rejected.map((r) => batch[r.index]?.uuid).filter(isString),
           });
         }
-        return true;
+        return;
 
       case 'too_large':
         // One oversized event must not sink its neighbours: halve until it is alone.
         if (batch.length > 1) {
           this.pending.unshift(...batch);
           this.batchLimit = Math.ceil(batch.length / 2);
-          return true;
+          return;
         }
         this.dropBatch(batch, 'dropped_batch', outcome.reason, 413);
-        return true;
+        return;
 
       case 'drop':
         this.dropBatch(batch, 'dropped_batch', outcome.reason, outcome.status);
-        return true;
+        return;
 
       case 'retry':
+        if (this.retryTimer !== null) {
+          // Another request of this round failed first; one round counts as one attempt.
+          this.pending.unshift(...batch);
+          return;
+        }
         this.failedAttempts += 1;
         if (this.failedAttempts > this.options.retry.maxRetries) {
           this.dropBatch(batch, 'retries_exhausted', outcome.reason);
-          return true;
+          return;
         }
         this.pending.unshift(...batch);
         this.scheduleRetry(outcome.retryAfterMs);
-        return false;
+        return;
     }
   }
 
@@ -230,7 +265,8 @@ export class BatchQueue {
   }
 
   private scheduleRetry(retryAfterMs: number | undefined): void {
-    if (this.stopped) {
+    // With several requests on the wire, the first failure's backoff holds them all.
+    if (this.stopped || this.retryTimer !== null) {
       return;
     }
     const backoff = retryDelayMs(this.failedAttempts, this.options.retry, this.options.random);

@@ -15,6 +15,11 @@ export interface NodeAnalyticsClientOptions {
   flushInterval?: number;
   /** Events per request. Default 100 (the server takes up to 1000). */
   maxBatchSize?: number;
+  /**
+   * Requests on the wire at once. Default 1, which keeps batches in capture order; more give
+   * higher throughput, and batches may then be stored out of order (timestamps stay right).
+   */
+  maxConcurrentRequests?: number;
   /** Events kept in memory while the server is slow or down; more are dropped. Default 100000. */
   maxQueueSize?: number;
   /** Ms before a request is abandoned and retried. Default 10000. */
@@ -53,6 +58,7 @@ export class NodeAnalyticsClient {
       flushAt: options.flushAt ?? 20,
       flushIntervalMs: options.flushInterval ?? 10_000,
       maxBatchSize: options.maxBatchSize ?? 100,
+      maxConcurrentRequests: options.maxConcurrentRequests ?? 1,
       maxQueueSize: options.maxQueueSize ?? 100_000,
       retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       report: this.report,

@@ -213,6 +213,69 @@ describe(BatchQueue.name, () => {
     expect(handed.map((event) => event.uuid)).toEqual(captured.map((event) => event.uuid));
   });
 
+  describe('with maxConcurrentRequests', () => {
+    function deferredQueue(maxConcurrentRequests: number) {
+      const answers: Array<(outcome: SendOutcome) => void> = [];
+      const sent: QueuedEvent[][] = [];
+      const sut = new BatchQueue({
+        send: (batch) => {
+          sent.push(batch);
+          return new Promise((resolve) => answers.push(resolve));
+        },
+        flushAt: 1000,
+        flushIntervalMs: 1000,
+        maxBatchSize: 2,
+        maxQueueSize: 100,
+        maxConcurrentRequests,
+        retry: { initialDelayMs: 100, maxDelayMs: 1000, maxRetries: 3 },
+        random: () => 0,
+        report: () => undefined,
+      });
+      return { sut, sent, answers };
+    }
+
+    it('keeps that many requests on the wire and starts the next as one returns', async () => {
+      const { sut, sent, answers } = deferredQueue(3);
+      const captured = events(10);
+      captured.forEach((event) => sut.enqueue(event));
+
+      const flushed = sut.flush();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(sent).toHaveLength(3);
+
+      answers[1](delivered);
+      await jest.advanceTimersByTimeAsync(0);
+      expect(sent).toHaveLength(4);
+
+      answers
+        .slice(0, 1)
+        .concat(answers.slice(2))
+        .forEach((answer) => answer(delivered));
+      await jest.advanceTimersByTimeAsync(0);
+      answers.slice(4).forEach((answer) => answer(delivered));
+      await flushed;
+      expect(uuids(sent).sort()).toEqual(captured.map((event) => event.uuid).sort());
+      expect(sut.length).toBe(0);
+    });
+
+    it('holds every new request while a failed one backs off, counting the round once', async () => {
+      const { sut, sent, answers } = deferredQueue(2);
+      events(6).forEach((event) => sut.enqueue(event));
+      void sut.flush();
+      await jest.advanceTimersByTimeAsync(0);
+
+      answers[0](retry);
+      answers[1](retry);
+      await jest.advanceTimersByTimeAsync(10);
+      expect(sent).toHaveLength(2);
+      expect(sut.length).toBe(6);
+
+      // First retry waits 50 ms (random() = 0); a second counted attempt would wait 100.
+      await jest.advanceTimersByTimeAsync(40);
+      expect(sent).toHaveLength(4);
+    });
+  });
+
   describe('drain', () => {
     it('waits out backoffs until everything is delivered', async () => {
       const { sut, sent } = makeQueue([retry, retry, delivered]);
