@@ -6,8 +6,9 @@ import { CaptureOptions, ErrorHandler, Properties } from '../core/types';
 import { LIB_VERSION } from '../core/version';
 import { sendByBeacon } from './beacon-sender';
 import { HistoryAutocapture } from './history-autocapture';
-import { IdentityState } from './identity-state';
+import { IdentityState, storageSuffix } from './identity-state';
 import { pageProperties } from './page-properties';
+import { UnsentEventsStore } from './unsent-events-store';
 import {
   PersistenceHost,
   PersistenceMode,
@@ -57,6 +58,7 @@ const LIB_NAME = 'loom-analytics-js';
 export class AnalyticsClient {
   private readonly queue: BatchQueue;
   private readonly identity: IdentityState;
+  private readonly unsent: UnsentEventsStore | null;
   private readonly history: HistoryAutocapture | null = null;
   private readonly report: ErrorHandler;
   private readonly removeListeners: Array<() => void> = [];
@@ -76,6 +78,14 @@ export class AnalyticsClient {
       options.persistenceHost,
     );
     this.identity = new IdentityState(stores, options.apiKey);
+    const maxQueueSize = options.maxQueueSize ?? 1000;
+    this.unsent = stores.unsentEvents
+      ? new UnsentEventsStore(
+          stores.unsentEvents,
+          `loom_${storageSuffix(options.apiKey)}_unsent`,
+          maxQueueSize,
+        )
+      : null;
 
     this.queue = new BatchQueue({
       send: createBatchSender({
@@ -87,11 +97,16 @@ export class AnalyticsClient {
       flushAt: options.flushAt ?? 20,
       flushIntervalMs: options.flushInterval ?? 3000,
       maxBatchSize: options.maxBatchSize ?? 100,
-      maxQueueSize: options.maxQueueSize ?? 1000,
+      maxQueueSize,
       retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
       report: this.report,
-      isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
+      isOnline,
     });
+
+    // Events an earlier page of this site could not deliver go first, with their own uuids.
+    for (const event of this.unsent?.takeAll() ?? []) {
+      this.queue.enqueue(event);
+    }
 
     if (typeof window === 'undefined') {
       return;
@@ -282,10 +297,25 @@ export class AnalyticsClient {
     this.capture('$pageview');
   }
 
+  /**
+   * The page is hidden and may never run again: what is queued goes out by beacon. If the
+   * service looked unreachable (the last send failed, or the browser is offline) the beacon
+   * is likely lost too, so the events also stay queued for this page and are stored for the
+   * next one; whichever copy arrives first is kept, the uuids drop the others.
+   */
   private flushByBeacon(): void {
-    const events = this.queue.takeAll();
-    const refused = sendByBeacon(this.options.baseUrl, this.options.apiKey, events);
+    const { baseUrl, apiKey } = this.options;
+
+    if (this.queue.failing || !isOnline()) {
+      const events = this.queue.snapshot();
+      sendByBeacon(baseUrl, apiKey, events);
+      this.unsent?.append(events);
+      return;
+    }
+
+    const refused = sendByBeacon(baseUrl, apiKey, this.queue.takeAll());
     if (refused.length > 0) {
+      this.unsent?.append(refused);
       this.queue.restore(refused);
     }
   }
@@ -294,6 +324,10 @@ export class AnalyticsClient {
     target.addEventListener(type, handler);
     this.removeListeners.push(() => target.removeEventListener(type, handler));
   }
+}
+
+function isOnline(): boolean {
+  return typeof navigator === 'undefined' || navigator.onLine !== false;
 }
 
 function personProperties(properties?: Properties, propertiesOnce?: Properties): Properties {

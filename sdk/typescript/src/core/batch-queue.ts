@@ -54,9 +54,9 @@ export class BatchQueue {
     return this.pending.length + this.inFlightEvents().length;
   }
 
-  /** True while a failed batch waits for its backoff to pass. */
-  get backingOff(): boolean {
-    return this.retryTimer !== null;
+  /** True from a retryable failure until the next delivery: the service looks unreachable. */
+  get failing(): boolean {
+    return this.failedAttempts > 0;
   }
 
   enqueue(event: QueuedEvent): boolean {
@@ -137,6 +137,11 @@ export class BatchQueue {
     this.pending = [];
     this.clearTimers();
     return events;
+  }
+
+  /** Every unacknowledged event, left in the queue. */
+  snapshot(): QueuedEvent[] {
+    return [...this.inFlightEvents(), ...this.pending];
   }
 
   /** Puts events back at the head, in order (a beacon that the browser refused). */

@@ -251,6 +251,33 @@ describe('@loom/analytics in Chromium against the real service', () => {
   );
 
   it(
+    'events stranded while the service is down survive leaving the page and arrive from the next one',
+    async () => {
+      const { page, site, distinctId } = await openSite();
+      await storedEvents(distinctId, '$pageview', 1);
+      await drained(page);
+
+      await service.stop();
+      const uuids = await page.evaluate(() =>
+        [1, 2, 3].map((n) => window.analytics.capture('stranded', { n }) as string),
+      );
+      await page.waitForTimeout(1500);
+      await Promise.all([page.waitForURL(/\/elsewhere/), page.click('#leave')]);
+      await service.boot();
+      await page.goto(pages.url(site, '/app/home'));
+
+      await storedEvents(distinctId, 'stranded', 3);
+      await drained(page);
+      const stored = await query.events({ distinct_id: distinctId, event_name: 'stranded' });
+      expect(stored.map((event) => event.id).sort()).toEqual(uuids.map((id) => `evt_${id}`).sort());
+      const leaves = await query.events({ distinct_id: distinctId, event_name: '$pageleave' });
+      expect(leaves).toHaveLength(1);
+      await page.close();
+    },
+    E2E_TIMEOUT,
+  );
+
+  it(
     'events captured just before navigating away arrive through sendBeacon',
     async () => {
       // Nothing is flushed by time or size: only the page-hide beacon can deliver.

@@ -16,6 +16,8 @@ export interface PersistenceOptions {
 export interface PersistenceStores {
   identity: KeyValueStore;
   properties: KeyValueStore;
+  /** Room for events stranded at page hide; only localStorage modes have it (cookies are small). */
+  unsentEvents?: KeyValueStore;
 }
 
 /** The browser objects persistence reads; injectable so the choice can be tested outside one. */
@@ -55,9 +57,9 @@ export function createPersistence(
 
   switch (options.mode) {
     case 'localStorage+cookie':
-      return { identity: cookie, properties: local };
+      return { identity: cookie, properties: local, unsentEvents: local };
     case 'localStorage':
-      return { identity: local, properties: local };
+      return { identity: local, properties: local, unsentEvents: local };
     case 'cookie':
       return { identity: cookie, properties: cookie };
     case 'memory': {
