@@ -45,7 +45,12 @@ export class LoomService {
     // the directory; mkdtemp makes it 0700.
     chmodSync(dataDir, 0o755);
     const service = new LoomService(await freePort(), await freePort(), dataDir);
-    await service.boot();
+    try {
+      await service.boot();
+    } catch (error) {
+      await service.dispose();
+      throw error;
+    }
     return service;
   }
 
