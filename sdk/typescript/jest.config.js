@@ -3,6 +3,8 @@
  * by the root `npm run build`) and Debian's Chromium. Files end in `.test.ts` so that the root
  * jest config, which collects `test/**\/*.spec.ts` anywhere below the repo, does not pick them up.
  */
+const moduleNameMapper = { '^@/(.*)$': '<rootDir>/src/$1' };
+
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
 };
@@ -16,6 +18,7 @@ module.exports = {
       moduleFileExtensions: ['ts', 'js', 'json'],
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
       transform,
+      moduleNameMapper,
     },
     {
       displayName: 'e2e',
@@ -23,6 +26,7 @@ module.exports = {
       moduleFileExtensions: ['ts', 'js', 'json'],
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       transform,
+      moduleNameMapper,
     },
   ],
 };

@@ -7,7 +7,7 @@
  *
  *   npm run bench
  */
-import { NodeAnalyticsClient } from '../src';
+import { NodeAnalyticsClient } from '@/index';
 import { LoomService } from '../test/support/loom-service';
 import { QueryApi } from '../test/support/query-api';
 

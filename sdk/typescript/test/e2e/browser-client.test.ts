@@ -1,6 +1,6 @@
 import { Page } from 'playwright-core';
-import { NodeAnalyticsClient } from '../../src';
-import type { AnalyticsClient } from '../../src';
+import { NodeAnalyticsClient } from '@/index';
+import type { AnalyticsClient } from '@/index';
 import { ChromiumSession, launchChromium } from '../support/chromium';
 import { LoomService } from '../support/loom-service';
 import { eventually, QueryApi, StoredEvent } from '../support/query-api';

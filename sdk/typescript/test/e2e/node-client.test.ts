@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { NodeAnalyticsClient } from '../../src';
+import { NodeAnalyticsClient } from '@/index';
 import { LoomService } from '../support/loom-service';
 import { QueryApi } from '../support/query-api';
 

@@ -1,5 +1,5 @@
-import { FetchLike } from '../../src/core/batch-transport';
-import { QueuedEvent } from '../../src/core/types';
+import { FetchLike } from '@/core/batch-transport';
+import { QueuedEvent } from '@/core/types';
 
 export interface RecordedRequest {
   url: string;

@@ -1,7 +1,7 @@
-import { BatchQueue, BatchQueueOptions } from '../../src/core/batch-queue';
-import { SendOutcome } from '../../src/core/batch-transport';
-import { buildEvent } from '../../src/core/event-factory';
-import { ErrorReport, QueuedEvent } from '../../src/core/types';
+import { BatchQueue, BatchQueueOptions } from '@/core/batch-queue';
+import { SendOutcome } from '@/core/batch-transport';
+import { buildEvent } from '@/core/event-factory';
+import { ErrorReport, QueuedEvent } from '@/core/types';
 
 const delivered: SendOutcome = { kind: 'delivered', rejected: [] };
 const retry: SendOutcome = { kind: 'retry', reason: 'HTTP 503' };

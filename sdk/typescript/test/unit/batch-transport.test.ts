@@ -1,5 +1,5 @@
-import { classifyResponse, createBatchSender } from '../../src/core/batch-transport';
-import { buildEvent } from '../../src/core/event-factory';
+import { classifyResponse, createBatchSender } from '@/core/batch-transport';
+import { buildEvent } from '@/core/event-factory';
 import { recordingFetch } from '../support/recording-fetch';
 
 describe('classifyResponse', () => {

@@ -1,6 +1,6 @@
-import { AnalyticsClient, AnalyticsClientOptions } from '../../src/browser/analytics-client';
-import { PersistenceHost } from '../../src/browser/persistence/persistence-factory';
-import { ErrorReport } from '../../src/core/types';
+import { AnalyticsClient, AnalyticsClientOptions } from '@/browser/analytics-client';
+import { PersistenceHost } from '@/browser/persistence/persistence-factory';
+import { ErrorReport } from '@/core/types';
 import { CookieJarDouble, MapStorage, ThrowingStorage } from '../support/browser-storage-doubles';
 import { recordingFetch } from '../support/recording-fetch';
 

@@ -1,8 +1,5 @@
-import {
-  NodeAnalyticsClient,
-  NodeAnalyticsClientOptions,
-} from '../../src/node/node-analytics-client';
-import { ErrorReport } from '../../src/core/types';
+import { NodeAnalyticsClient, NodeAnalyticsClientOptions } from '@/node/node-analytics-client';
+import { ErrorReport } from '@/core/types';
 import { recordingFetch } from '../support/recording-fetch';
 
 function makeClient(

@@ -1,7 +1,7 @@
-import { CookieStore, crossSubdomainDomain } from '../../src/browser/persistence/cookie-store';
-import { LocalStorageStore } from '../../src/browser/persistence/local-storage-store';
-import { createPersistence } from '../../src/browser/persistence/persistence-factory';
-import { ResilientStore } from '../../src/browser/persistence/resilient-store';
+import { CookieStore, crossSubdomainDomain } from '@/browser/persistence/cookie-store';
+import { LocalStorageStore } from '@/browser/persistence/local-storage-store';
+import { createPersistence } from '@/browser/persistence/persistence-factory';
+import { ResilientStore } from '@/browser/persistence/resilient-store';
 import { CookieJarDouble, MapStorage, ThrowingStorage } from '../support/browser-storage-doubles';
 
 const https = { hostname: 'app.example.com', protocol: 'https:' };

@@ -1,4 +1,4 @@
-import { parseRetryAfterMs, retryDelayMs } from '../../src/core/retry-schedule';
+import { parseRetryAfterMs, retryDelayMs } from '@/core/retry-schedule';
 
 const policy = { initialDelayMs: 1000, maxDelayMs: 30_000, maxRetries: 10 };
 

@@ -1,6 +1,6 @@
-import { MemoryStore } from '../../src/browser/persistence/key-value-store';
-import { UnsentEventsStore } from '../../src/browser/unsent-events-store';
-import { buildEvent } from '../../src/core/event-factory';
+import { MemoryStore } from '@/browser/persistence/key-value-store';
+import { UnsentEventsStore } from '@/browser/unsent-events-store';
+import { buildEvent } from '@/core/event-factory';
 
 function events(count: number) {
   return Array.from({ length: count }, (_, i) => buildEvent('clicked', 'anon', { i }));

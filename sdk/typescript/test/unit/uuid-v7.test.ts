@@ -1,4 +1,4 @@
-import { uuidv7 } from '../../src/core/uuid-v7';
+import { uuidv7 } from '@/core/uuid-v7';
 
 describe('uuidv7', () => {
   it('is a version 7, RFC variant uuid', () => {
