@@ -14,8 +14,24 @@ import { dirname, join, resolve } from 'node:path';
 import { freePort } from './free-port';
 
 /** The service as the repo root builds it (`npm run build` there), unless LOOM_MAIN_JS names another build. */
-const MAIN_JS = process.env.LOOM_MAIN_JS ?? resolve(__dirname, '../../../../dist/main.js');
+const MAIN_JS = process.env.LOOM_MAIN_JS ?? resolve(packageRoot(), '../../dist/main.js');
 const REPO_ROOT = dirname(dirname(MAIN_JS));
+
+/** This package's folder, found from here whether run from test/support or a bundled bench. */
+function packageRoot(): string {
+  let dir = __dirname;
+  while (dirname(dir) !== dir) {
+    const manifest = join(dir, 'package.json');
+    if (
+      existsSync(manifest) &&
+      readFileSync(manifest, 'utf8').includes('"name": "@loom/analytics"')
+    ) {
+      return dir;
+    }
+    dir = dirname(dir);
+  }
+  throw new Error(`no @loom/analytics package.json above ${__dirname}`);
+}
 
 export type KeyType = 'write' | 'read_write';
 
