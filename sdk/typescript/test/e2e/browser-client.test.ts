@@ -1,4 +1,5 @@
 import { Page } from 'playwright-core';
+import { storageSuffix } from '@/browser/identity-state';
 import { NodeAnalyticsClient } from '@/index';
 import type { AnalyticsClient } from '@/index';
 import { ChromiumSession, launchChromium } from '../support/chromium';
@@ -36,13 +37,18 @@ afterAll(async () => {
 }, E2E_TIMEOUT);
 
 /** A site with its own write key, hence its own cookie and storage names in the one profile. */
-async function openSite(options: Record<string, unknown> = {}, path = '/app/home') {
+async function openSite(
+  options: Record<string, unknown> = {},
+  path = '/app/home',
+  beforeLoad?: (page: Page) => Promise<unknown>,
+) {
   siteCount += 1;
   const site = `site-${siteCount}`;
+  const apiKey = await service.createKey('write');
   const url = pages.site(
     site,
     {
-      apiKey: await service.createKey('write'),
+      apiKey,
       baseUrl: service.baseUrl,
       flushInterval: 200,
       retry: { initialDelayMs: 200, maxDelayMs: 1000, maxRetries: 1000 },
@@ -56,9 +62,12 @@ async function openSite(options: Record<string, unknown> = {}, path = '/app/home
       pageConsole.push(`${site}: ${message.text()}`);
     }
   });
+  await beforeLoad?.(page);
   await page.goto(url);
   const distinctId = await page.evaluate(() => window.analytics.getDistinctId());
-  return { page, site, distinctId };
+  // Sites share one origin; each names its cookies and storage keys after its API key.
+  const storagePrefix = `loom_${storageSuffix(apiKey)}_`;
+  return { page, site, distinctId, storagePrefix };
 }
 
 function inCaptureOrder(events: StoredEvent[]): StoredEvent[] {
@@ -134,23 +143,81 @@ describe('@loom/analytics in Chromium against the real service', () => {
   it(
     'keeps the identity in a year-long SameSite=Lax cookie and the rest in localStorage',
     async () => {
-      const { page, site, distinctId } = await openSite();
+      const { page, site, distinctId, storagePrefix } = await openSite();
       await page.evaluate(() => window.analytics.register({ plan_page: 'pricing' }));
 
       const cookies = await chromium.context.cookies(pages.url(site, '/'));
-      const identity = cookies.find((cookie) =>
-        decodeURIComponent(cookie.value).includes(distinctId),
+      const identity = cookies.find((cookie) => cookie.name === `${storagePrefix}id`);
+      const stored = await page.evaluate(
+        (prefix) =>
+          JSON.stringify(Object.entries(localStorage).filter(([key]) => key.startsWith(prefix))),
+        storagePrefix,
       );
-      const stored = await page.evaluate(() => JSON.stringify(localStorage));
       await page.reload();
       const afterReload = await page.evaluate(() => window.analytics.getDistinctId());
 
+      expect(decodeURIComponent(identity?.value ?? '')).toContain(distinctId);
       expect(identity).toMatchObject({ sameSite: 'Lax', path: '/' });
       const yearFromNow = Date.now() / 1000 + 365 * 24 * 3600;
       expect(Math.abs((identity?.expires ?? 0) - yearFromNow)).toBeLessThan(120);
       expect(stored).toContain('plan_page');
       expect(stored).not.toContain(distinctId);
       expect(afterReload).toBe(distinctId);
+      await page.close();
+    },
+    E2E_TIMEOUT,
+  );
+
+  it.each([
+    ['cookie', { cookies: 2, localStorage: 0 }],
+    ['memory', { cookies: 0, localStorage: 0 }],
+  ])(
+    'persistence %s keeps its promise about where it writes',
+    async (persistence, expected) => {
+      const { page, site, distinctId, storagePrefix } = await openSite({ persistence });
+      await page.evaluate(() => window.analytics.register({ plan_page: 'pricing' }));
+
+      const cookies = await chromium.context.cookies(pages.url(site, '/'));
+      const ours = cookies.filter((cookie) => cookie.name.startsWith(storagePrefix));
+      const stored = await page.evaluate(
+        (prefix) => Object.keys(localStorage).filter((key) => key.startsWith(prefix)).length,
+        storagePrefix,
+      );
+      const [pageview] = await storedEvents(distinctId, '$pageview', 1);
+
+      expect({ cookies: ours.length, localStorage: stored }).toEqual(expected);
+      expect(pageview.distinct_id).toBe(distinctId);
+      await page.close();
+    },
+    E2E_TIMEOUT,
+  );
+
+  it(
+    'keeps one identity for the page when localStorage and cookies throw (private mode)',
+    async () => {
+      const { page, distinctId } = await openSite({}, '/app/home', (target) =>
+        target.addInitScript(() => {
+          const denied = () => {
+            throw new DOMException('The operation is insecure.', 'SecurityError');
+          };
+          Object.defineProperty(window, 'localStorage', { get: denied });
+          Object.defineProperty(Document.prototype, 'cookie', { get: denied, set: denied });
+        }),
+      );
+
+      const userId = `private-${Date.now()}`;
+      await page.evaluate(() => window.analytics.capture('private_click'));
+      await page.evaluate((id) => window.analytics.identify(id), userId);
+      await storedEvents(distinctId, 'private_click', 1);
+      await storedEvents(userId, '$identify', 1);
+
+      const person = await eventually(
+        () => query.personByDistinctId(userId),
+        (found) => (found?.identities.length ?? 0) === 2,
+      );
+      expect(person?.identities.map((identity) => identity.distinct_id).sort()).toEqual(
+        [distinctId, userId].sort(),
+      );
       await page.close();
     },
     E2E_TIMEOUT,
