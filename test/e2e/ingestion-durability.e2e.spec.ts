@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { gzipSync } from 'node:zlib';
 import { freePort } from '../support/free-port';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 import { bootstrapOrgCredentials, startTestApp, TestApp } from '../support/test-app';
@@ -218,6 +219,55 @@ describe('Timestamps are UTC whatever the server’s time zone', () => {
         })
       ).json()) as { results: Array<{ timestamp: string }> };
       expect(events.results[0].timestamp).toBe('2026-01-18T12:00:00.000Z');
+    } finally {
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Decompression bombs', () => {
+  it('answers 50 MB of spaces gzipped to ~50 KB with a 413, keeping the server’s memory bounded', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-bomb-'));
+    fs.chmodSync(dataDir, 0o755);
+    const server = await startServerProcess({
+      env: {
+        LOOM_DATA_DIR: dataDir,
+        LOOM_PG_PORT: String(await freePort()),
+        LOOM_ADMIN_TOKEN: ADMIN_TOKEN,
+      },
+    });
+    const peakRssMb = () =>
+      Number(
+        /VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1],
+      ) / 1024;
+    try {
+      const created = await fetch(`${server.baseUrl}/api/analytics/api-keys`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'bomb', key_type: 'write' }),
+      });
+      const key = ((await created.json()) as { key: string }).key;
+      const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, ' '), { level: 9 });
+      expect(bomb.length).toBeLessThan(100 * 1024);
+
+      const before = peakRssMb();
+      for (let i = 0; i < 5; i++) {
+        const response = await fetch(`${server.baseUrl}/api/analytics/batch`, {
+          method: 'POST',
+          headers: {
+            'X-API-Key': key,
+            'Content-Type': 'application/json',
+            'Content-Encoding': 'gzip',
+          },
+          body: bomb,
+        });
+        expect(response.status).toBe(413);
+        expect(((await response.json()) as { error: string }).error).toBe('payload_too_large');
+      }
+      // Inflation stops at the 20 MB limit, so five bombs cost at most a few times that.
+      expect(peakRssMb() - before).toBeLessThan(120);
+      expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
     } finally {
       await server.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -162,9 +162,18 @@ describe('The server as a process (npm start)', () => {
     }
   });
 
-  it.each([400, 3000])(
-    'survives a stop %i ms into its very first start, and starts cleanly afterwards',
-    async (delayMs) => {
+  it.each([
+    [
+      'while initdb creates the cluster',
+      (dir: string) => () => fs.existsSync(path.join(dir, 'pg')),
+    ],
+    [
+      'once Postgres is up',
+      () => (output: string) => output.includes('Embedded PostgreSQL started'),
+    ],
+  ])(
+    'survives a stop %s on its very first start, and starts cleanly afterwards',
+    async (_moment, moment) => {
       const freshDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-interrupted-'));
       fs.chmodSync(freshDir, 0o755);
       const env = {
@@ -175,7 +184,7 @@ describe('The server as a process (npm start)', () => {
       try {
         const interrupted = await startAndInterrupt(
           { ...env, PORT: String(await freePort()) },
-          delayMs,
+          moment(freshDir),
         );
         expect(interrupted.code).toBe(0);
 

@@ -90,23 +90,30 @@ export function runToExit(
   });
 }
 
-/** Starts dist/main.js and sends it `signal` after `delayMs`, in the middle of its start-up. */
+/**
+ * Starts dist/main.js and sends it SIGTERM as soon as `when(output)` holds: a chosen moment of
+ * its start-up (polled every 20 ms).
+ */
 export function startAndInterrupt(
   env: Record<string, string>,
-  delayMs: number,
-  signal: NodeJS.Signals = 'SIGTERM',
+  when: (output: string) => boolean,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = '';
     const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill(signal), delayMs);
+    const poll = setInterval(() => {
+      if (when(output)) {
+        clearInterval(poll);
+        child.kill('SIGTERM');
+      }
+    }, 20);
     child.on('exit', (code) => {
-      clearTimeout(timer);
+      clearInterval(poll);
       resolve({ code, output });
     });
   });
