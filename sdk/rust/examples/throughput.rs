@@ -1,0 +1,57 @@
+//! Measures how many events per second one client gets into a running service.
+//!
+//! Starts its own service from the repo root's `dist/main.js` (build it with `npm run build`),
+//! captures `EVENTS` events (default 50 000) through one client as fast as `capture` returns,
+//! and reports events/s from the first capture until `shutdown` has flushed the last one;
+//! then checks with the query API that every event was stored once.
+//!
+//! ```sh
+//! cargo run --offline --release --example throughput
+//! ```
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use loom_analytics::{AnalyticsClient, Properties};
+
+#[tokio::main]
+async fn main() {
+    let events: u64 = std::env::var("EVENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(50_000);
+    let batch: usize = std::env::var("BATCH").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
+
+    let service = tokio::task::spawn_blocking(support::service::Service::start).await.unwrap();
+    let api = support::api::Api::new(&service.base_url());
+    let write_key = api.create_key(&service.admin_token, "write").await;
+    let read_key = api.create_key(&service.admin_token, "read_write").await;
+
+    let client = AnalyticsClient::builder()
+        .api_key(write_key)
+        .base_url(service.base_url())
+        .max_batch_size(batch)
+        .max_queue_size(events as usize)
+        .shutdown_timeout(Duration::from_secs(600))
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    for seq in 0..events {
+        let props = Properties::new().insert("seq", seq).insert("page", "/cart");
+        client.capture("bench_event", "bench-user", props).await.unwrap();
+    }
+    let captured = started.elapsed();
+    client.shutdown().await.unwrap();
+    let elapsed = started.elapsed();
+
+    let stored = api.events(&read_key, "bench-user").await.len();
+    let metrics = client.metrics();
+    println!(
+        "events={events} batch={batch} capture_only={:.0}/s end_to_end={:.0}/s ({:.2}s) \
+         stored={stored} metrics={metrics:?}",
+        events as f64 / captured.as_secs_f64(),
+        events as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64(),
+    );
+    assert_eq!(stored as u64, events, "every event stored once");
+}
