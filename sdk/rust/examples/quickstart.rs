@@ -12,8 +12,10 @@ use loom_analytics::{AnalyticsClient, Properties};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let api_key = std::env::var("LOOM_API_KEY").unwrap_or_else(|_| "loom_analytics_write_xxx".into());
-    let base_url = std::env::var("LOOM_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+    let api_key =
+        std::env::var("LOOM_API_KEY").unwrap_or_else(|_| "loom_analytics_write_xxx".into());
+    let base_url =
+        std::env::var("LOOM_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
 
     // Initialize client
     let client = AnalyticsClient::builder()

@@ -18,10 +18,18 @@ use loom_analytics::{AnalyticsClient, Properties};
 
 #[tokio::main]
 async fn main() {
-    let events: u64 = std::env::var("EVENTS").ok().and_then(|n| n.parse().ok()).unwrap_or(50_000);
-    let batch: usize = std::env::var("BATCH").ok().and_then(|n| n.parse().ok()).unwrap_or(100);
+    let events: u64 = std::env::var("EVENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50_000);
+    let batch: usize = std::env::var("BATCH")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100);
 
-    let service = tokio::task::spawn_blocking(support::service::Service::start).await.unwrap();
+    let service = tokio::task::spawn_blocking(support::service::Service::start)
+        .await
+        .unwrap();
     let api = support::api::Api::new(&service.base_url());
     let write_key = api.create_key(&service.admin_token, "write").await;
     let read_key = api.create_key(&service.admin_token, "read_write").await;
@@ -38,7 +46,10 @@ async fn main() {
     let started = Instant::now();
     for seq in 0..events {
         let props = Properties::new().insert("seq", seq).insert("page", "/cart");
-        client.capture("bench_event", "bench-user", props).await.unwrap();
+        client
+            .capture("bench_event", "bench-user", props)
+            .await
+            .unwrap();
     }
     let captured = started.elapsed();
     client.shutdown().await.unwrap();

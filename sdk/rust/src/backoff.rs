@@ -17,7 +17,11 @@ impl Backoff {
     /// number `unit` in `[0, 1)`.
     pub(crate) fn delay(&self, attempt: u32, unit: f64) -> Duration {
         let ceiling = self.ceiling(attempt);
-        let unit = if unit.is_finite() { unit.clamp(0.0, 1.0) } else { 0.0 };
+        let unit = if unit.is_finite() {
+            unit.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         ceiling / 2 + ceiling.mul_f64(unit / 2.0)
     }
 
@@ -45,7 +49,10 @@ mod tests {
     #[test]
     fn doubles_until_the_cap() {
         let ceilings: Vec<u128> = (0..10).map(|a| SCHEDULE.ceiling(a).as_millis()).collect();
-        assert_eq!(ceilings, [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000]);
+        assert_eq!(
+            ceilings,
+            [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000]
+        );
     }
 
     #[test]
@@ -56,7 +63,10 @@ mod tests {
             for _ in 0..100 {
                 let delay = SCHEDULE.delay_random(attempt);
                 let ceiling = SCHEDULE.ceiling(attempt);
-                assert!(delay >= ceiling / 2 && delay <= ceiling, "{attempt}: {delay:?}");
+                assert!(
+                    delay >= ceiling / 2 && delay <= ceiling,
+                    "{attempt}: {delay:?}"
+                );
             }
         }
     }

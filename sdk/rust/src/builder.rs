@@ -237,19 +237,30 @@ impl AnalyticsClientBuilder {
             _ => return Err(Error::Config("api_key is required".to_string())),
         };
         if api_key.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(Error::Config("api_key must not hold spaces or control characters".into()));
+            return Err(Error::Config(
+                "api_key must not hold spaces or control characters".into(),
+            ));
         }
 
         let base_url = parse_base_url(self.base_url.as_deref())?;
 
-        require(!self.flush_interval.is_zero(), "flush_interval must be more than zero")?;
+        require(
+            !self.flush_interval.is_zero(),
+            "flush_interval must be more than zero",
+        )?;
         require(self.flush_at >= 1, "flush_at must be at least 1")?;
         require(
             (1..=SERVICE_MAX_BATCH).contains(&self.max_batch_size),
             "max_batch_size must be 1 to 1000",
         )?;
-        require(self.max_queue_size >= 1, "max_queue_size must be at least 1")?;
-        require(!self.request_timeout.is_zero(), "request_timeout must be more than zero")?;
+        require(
+            self.max_queue_size >= 1,
+            "max_queue_size must be at least 1",
+        )?;
+        require(
+            !self.request_timeout.is_zero(),
+            "request_timeout must be more than zero",
+        )?;
         require(
             !self.retry_initial_delay.is_zero() && self.retry_initial_delay <= self.retry_max_delay,
             "retry_delays: initial must be more than zero and at most max",
@@ -290,10 +301,12 @@ fn parse_base_url(raw: Option<&str>) -> Result<Url> {
         .filter(|raw| !raw.is_empty())
         .ok_or_else(|| Error::Config("base_url is required".to_string()))?;
 
-    let mut url =
-        Url::parse(raw).map_err(|err| Error::Config(format!("base_url {raw:?} is not a URL: {err}")))?;
+    let mut url = Url::parse(raw)
+        .map_err(|err| Error::Config(format!("base_url {raw:?} is not a URL: {err}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Error::Config(format!("base_url {raw:?} must be an http or https URL")));
+        return Err(Error::Config(format!(
+            "base_url {raw:?} must be an http or https URL"
+        )));
     }
 
     if !url.path().ends_with('/') {
@@ -363,18 +376,36 @@ mod tests {
 
     #[test]
     fn rejects_urls_it_cannot_post_to() {
-        for url in ["", "loom.example.com", "ftp://loom.example.com", "http://", "not a url"] {
-            assert!(config_error(valid().base_url(url)).contains("base_url"), "{url}");
+        for url in [
+            "",
+            "loom.example.com",
+            "ftp://loom.example.com",
+            "http://",
+            "not a url",
+        ] {
+            assert!(
+                config_error(valid().base_url(url)).contains("base_url"),
+                "{url}"
+            );
         }
     }
 
     #[test]
     fn keeps_a_path_prefix_of_the_base_url() {
-        let config = valid().base_url("https://example.com/loom?x=1").into_config().unwrap();
+        let config = valid()
+            .base_url("https://example.com/loom?x=1")
+            .into_config()
+            .unwrap();
         let batch = config.base_url.join("api/analytics/batch").unwrap();
-        assert_eq!(batch.as_str(), "https://example.com/loom/api/analytics/batch");
+        assert_eq!(
+            batch.as_str(),
+            "https://example.com/loom/api/analytics/batch"
+        );
 
-        let config = valid().base_url("http://127.0.0.1:3000/").into_config().unwrap();
+        let config = valid()
+            .base_url("http://127.0.0.1:3000/")
+            .into_config()
+            .unwrap();
         let batch = config.base_url.join("api/analytics/batch").unwrap();
         assert_eq!(batch.as_str(), "http://127.0.0.1:3000/api/analytics/batch");
     }

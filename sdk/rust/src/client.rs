@@ -344,7 +344,11 @@ impl AnalyticsClient {
             Err(_) => {
                 task.abort();
                 let lost = self.inner.shared.lock().events.len();
-                tracing::error!(lost, ?limit, "loom-analytics: shutdown timed out; events lost");
+                tracing::error!(
+                    lost,
+                    ?limit,
+                    "loom-analytics: shutdown timed out; events lost"
+                );
                 Err(Error::Timeout(limit))
             }
         }
@@ -404,6 +408,8 @@ impl Drop for Inner {
     }
 }
 
-fn lock_task(task: &Mutex<Option<JoinHandle<()>>>) -> std::sync::MutexGuard<'_, Option<JoinHandle<()>>> {
+fn lock_task(
+    task: &Mutex<Option<JoinHandle<()>>>,
+) -> std::sync::MutexGuard<'_, Option<JoinHandle<()>>> {
     task.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -98,7 +98,9 @@ mod tests {
     #[test]
     fn encodes_every_field_the_batch_endpoint_reads() {
         let at = Utc.with_ymd_and_hms(2026, 1, 18, 12, 0, 0).unwrap();
-        let props = Properties::new().insert("page", "/cart").insert("quote", "say \"hi\"\n");
+        let props = Properties::new()
+            .insert("page", "/cart")
+            .insert("quote", "say \"hi\"\n");
         let bytes = encode_event("button_clicked", "user_123", props, at).unwrap();
         let event: Value = serde_json::from_slice(&bytes).unwrap();
 
@@ -131,7 +133,10 @@ mod tests {
     #[test]
     fn encodes_a_direct_call() {
         let props = encode_properties(Properties::new().insert("plan", "pro").into_map()).unwrap();
-        let body = encode_call(&[("distinct_id", "anon \"1\""), ("user_id", "u")], Some(props));
+        let body = encode_call(
+            &[("distinct_id", "anon \"1\""), ("user_id", "u")],
+            Some(props),
+        );
         let body: Value = serde_json::from_slice(&body).unwrap();
         let expected = serde_json::json!({
             "distinct_id": "anon \"1\"",
@@ -145,7 +150,10 @@ mod tests {
     fn refuses_properties_over_a_megabyte() {
         let props = Properties::new().insert("blob", "x".repeat(1024 * 1024));
         match encode_event("a", "d", props, Utc::now()) {
-            Err(Error::Validation { field: "properties", .. }) => {}
+            Err(Error::Validation {
+                field: "properties",
+                ..
+            }) => {}
             other => panic!("expected a properties error, got {other:?}"),
         }
     }

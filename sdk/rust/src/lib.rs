@@ -70,3 +70,8 @@ pub use validation::{
     validate_distinct_id, validate_event_name, MAX_DISTINCT_ID_LEN, MAX_EVENT_NAME_LEN,
     MAX_PROPERTIES_BYTES, MAX_PROPERTIES_DEPTH,
 };
+
+/// Compiles the README's example, so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -120,7 +120,11 @@ impl From<Map<String, Value>> for Properties {
 /// ```
 impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Properties {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 
@@ -131,7 +135,13 @@ mod tests {
 
     #[test]
     fn serializes_as_a_plain_object() {
-        let props = Properties::new().insert("a", 1).insert("b", "x").insert("c", f64::NAN);
-        assert_eq!(serde_json::to_value(&props).unwrap(), json!({"a": 1, "b": "x", "c": null}));
+        let props = Properties::new()
+            .insert("a", 1)
+            .insert("b", "x")
+            .insert("c", f64::NAN);
+        assert_eq!(
+            serde_json::to_value(&props).unwrap(),
+            json!({"a": 1, "b": "x", "c": null})
+        );
     }
 }

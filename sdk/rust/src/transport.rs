@@ -19,7 +19,10 @@ const MAX_MESSAGE_CHARS: usize = 500;
 /// What a failed attempt means for the next one.
 enum Attempt {
     Done(Vec<u8>),
-    Retry { error: Error, after: Option<Duration> },
+    Retry {
+        error: Error,
+        after: Option<Duration>,
+    },
     Fail(Error),
 }
 
@@ -49,12 +52,15 @@ impl Transport {
     /// The body is made again for every attempt, so a batch carries a fresh `sent_at`.
     /// Network errors, timeouts, 429 and 5xx are retried with backoff up to `max_retries`
     /// times; any other non-2xx answer fails at once.
-    pub(crate) async fn post(&self, path: &str, make_body: impl Fn() -> Vec<u8>) -> Result<Vec<u8>> {
-        let url = self
-            .config
-            .base_url
-            .join(path)
-            .map_err(|err| Error::Config(format!("cannot join {path} to the base URL: {err}")))?;
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        make_body: impl Fn() -> Vec<u8>,
+    ) -> Result<Vec<u8>> {
+        let url =
+            self.config.base_url.join(path).map_err(|err| {
+                Error::Config(format!("cannot join {path} to the base URL: {err}"))
+            })?;
 
         let mut retry = 0;
         loop {
@@ -69,7 +75,9 @@ impl Transport {
             }
 
             let backoff = self.config.backoff.delay_random(retry);
-            let delay = after.map_or(backoff, |after| after.max(backoff).min(self.config.backoff.max));
+            let delay = after.map_or(backoff, |after| {
+                after.max(backoff).min(self.config.backoff.max)
+            });
             tracing::debug!(path, retry, ?delay, %error, "loom-analytics: retrying");
             self.retries.fetch_add(1, Ordering::Relaxed);
             tokio::time::sleep(delay).await;
@@ -107,7 +115,11 @@ impl Transport {
         let retry_after = retry_after(response.headers());
         // A 2xx means the service committed the request, so a body that breaks off afterwards
         // changes nothing; for other statuses the body only improves the message.
-        let body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        let body = response
+            .bytes()
+            .await
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
 
         if status.is_success() {
             return Attempt::Done(body);
@@ -147,7 +159,10 @@ pub(crate) fn http_error(status: StatusCode, body: &[u8]) -> Error {
         Some(serde_json::Value::String(text)) => text.clone(),
         Some(serde_json::Value::Array(items)) => items
             .iter()
-            .map(|item| item.as_str().map_or_else(|| item.to_string(), str::to_string))
+            .map(|item| {
+                item.as_str()
+                    .map_or_else(|| item.to_string(), str::to_string)
+            })
             .collect::<Vec<_>>()
             .join("; "),
         Some(other) => other.to_string(),
@@ -167,7 +182,13 @@ fn truncate(text: &str) -> String {
 
 /// `Retry-After` in seconds; the HTTP-date form is rare from an API and is ignored.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    let seconds: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(Duration::from_secs(seconds))
 }
 
@@ -189,9 +210,13 @@ mod tests {
 
     #[test]
     fn reads_the_services_error_body() {
-        let body = br#"{"statusCode":400,"error":"illegal_distinct_id","message":"no","details":{}}"#;
+        let body =
+            br#"{"statusCode":400,"error":"illegal_distinct_id","message":"no","details":{}}"#;
         let (status, code, message) = parts(http_error(StatusCode::BAD_REQUEST, body));
-        assert_eq!((status, code.as_str(), message.as_str()), (400, "illegal_distinct_id", "no"));
+        assert_eq!(
+            (status, code.as_str(), message.as_str()),
+            (400, "illegal_distinct_id", "no")
+        );
     }
 
     #[test]
@@ -203,7 +228,14 @@ mod tests {
 
     #[test]
     fn survives_bodies_that_are_not_the_services() {
-        for body in [&b""[..], b"<html>bad gateway</html>", b"null", b"[1,2]", b"{\"error\":7}", &[0xff, 0xfe]] {
+        for body in [
+            &b""[..],
+            b"<html>bad gateway</html>",
+            b"null",
+            b"[1,2]",
+            b"{\"error\":7}",
+            &[0xff, 0xfe],
+        ] {
             let (status, code, _) = parts(http_error(StatusCode::BAD_GATEWAY, body));
             assert_eq!((status, code.as_str()), (502, "unknown"));
         }
@@ -218,7 +250,10 @@ mod tests {
         assert_eq!(retry_after(&headers), None);
         headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
-        headers.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&headers), None);
     }
 }

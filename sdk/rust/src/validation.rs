@@ -77,7 +77,10 @@ pub fn validate_distinct_id(field: &'static str, id: &str) -> Result<()> {
     }
 
     if id.chars().any(char::is_control) {
-        return Err(Error::validation(field, "must not contain control characters"));
+        return Err(Error::validation(
+            field,
+            "must not contain control characters",
+        ));
     }
 
     Ok(())
@@ -127,7 +130,14 @@ mod tests {
 
     #[test]
     fn accepts_the_documented_event_names() {
-        for name in ["button_clicked", "$pageview", "checkout.completed", "a", "$", "v2.step_3$"] {
+        for name in [
+            "button_clicked",
+            "$pageview",
+            "checkout.completed",
+            "a",
+            "$",
+            "v2.step_3$",
+        ] {
             assert!(validate_event_name(name).is_ok(), "{name}");
         }
         assert!(validate_event_name(&"a".repeat(200)).is_ok());
@@ -165,18 +175,34 @@ mod tests {
 
     #[test]
     fn rejects_empty_blank_and_control_distinct_ids() {
-        for id in ["", " ", "\t \n", "a\u{0}b", "a\u{7f}", "a\u{85}", "line\nbreak"] {
+        for id in [
+            "",
+            " ",
+            "\t \n",
+            "a\u{0}b",
+            "a\u{7f}",
+            "a\u{85}",
+            "line\nbreak",
+        ] {
             assert!(validate_distinct_id("user_id", id).is_err(), "{id:?}");
         }
         match validate_distinct_id("user_id", "") {
-            Err(Error::Validation { field: "user_id", .. }) => {}
+            Err(Error::Validation {
+                field: "user_id", ..
+            }) => {}
             other => panic!("wrong field: {other:?}"),
         }
     }
 
     #[test]
     fn keeps_distinct_ids_exactly_as_given() {
-        for id in [" padded ", "[email protected]", "UPPER", "anon_0192f1c2", "名前"] {
+        for id in [
+            " padded ",
+            "[email protected]",
+            "UPPER",
+            "anon_0192f1c2",
+            "名前",
+        ] {
             assert!(validate_distinct_id("distinct_id", id).is_ok(), "{id:?}");
         }
     }

@@ -45,7 +45,9 @@ impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, QueueState> {
         // No code panics while holding this lock; if one ever did, the queue is still a valid
         // VecDeque, and losing analytics is worse than using it.
-        self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -150,7 +152,10 @@ impl Worker {
         while remaining > 0 {
             let batch = {
                 let max_events = self.config.max_batch_size.min(remaining);
-                self.shared.lock().events.take(max_events, self.config.max_batch_bytes)
+                self.shared
+                    .lock()
+                    .events
+                    .take(max_events, self.config.max_batch_bytes)
             };
             if batch.is_empty() {
                 break;
@@ -243,7 +248,10 @@ mod tests {
     fn builds_a_batch_body_the_service_can_parse() {
         let events = vec![br#"{"event":"a"}"#.to_vec(), br#"{"event":"b"}"#.to_vec()];
         let body: serde_json::Value = serde_json::from_slice(&batch_body(&events)).unwrap();
-        assert_eq!(body["batch"], serde_json::json!([{"event": "a"}, {"event": "b"}]));
+        assert_eq!(
+            body["batch"],
+            serde_json::json!([{"event": "a"}, {"event": "b"}])
+        );
         assert!(body["sent_at"].as_str().unwrap().ends_with('Z'));
     }
 }

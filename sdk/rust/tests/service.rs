@@ -1,6 +1,10 @@
 //! The crate against the real service on its embedded PostgreSQL: every test starts
 //! `node dist/main.js` from the repo root (build it first with `npm run build`).
 
+// Each test holds the cross-test turn (a std Mutex) for its whole run on purpose: the tests run
+// on separate runtimes, and the lock is taken before the first await.
+#![allow(clippy::await_holding_lock)]
+
 mod support;
 
 use std::collections::HashSet;
@@ -34,7 +38,10 @@ async fn setup() -> Setup {
 
 /// The `seq` property of every event, asserting each appears once.
 fn sequence_numbers(events: &[Value]) -> HashSet<u64> {
-    let ids: HashSet<&str> = events.iter().map(|e| e["id"].as_str().expect("event id")).collect();
+    let ids: HashSet<&str> = events
+        .iter()
+        .map(|e| e["id"].as_str().expect("event id"))
+        .collect();
     assert_eq!(ids.len(), events.len(), "an event id is stored twice");
 
     let seqs: Vec<u64> = events
@@ -58,12 +65,23 @@ async fn ten_thousand_events_from_one_client_arrive_exactly_once() {
 
     for seq in 0..10_000u64 {
         let props = Properties::new().insert("seq", seq).insert("page", "/cart");
-        client.capture("bulk_event", "bulk-user", props).await.unwrap();
+        client
+            .capture("bulk_event", "bulk-user", props)
+            .await
+            .unwrap();
     }
     client.shutdown().await.unwrap();
 
     let metrics = client.metrics();
-    assert_eq!((metrics.sent, metrics.dropped, metrics.failed, metrics.rejected), (10_000, 0, 0, 0));
+    assert_eq!(
+        (
+            metrics.sent,
+            metrics.dropped,
+            metrics.failed,
+            metrics.rejected
+        ),
+        (10_000, 0, 0, 0)
+    );
     let events = s.api.events(&s.read_key, "bulk-user").await;
     assert_eq!(events.len(), 10_000);
     assert_eq!(sequence_numbers(&events), (0..10_000).collect());
@@ -88,17 +106,37 @@ async fn identify_joins_the_anonymous_and_the_user_id_on_one_person() {
     let anon = "anon_0192f1c2-7c1a-7000-8000-000000000001";
     let user = "[email protected]";
     for page in ["/", "/pricing", "/signup"] {
-        client.capture("$pageview", anon, Properties::new().insert("page", page)).await.unwrap();
+        client
+            .capture("$pageview", anon, Properties::new().insert("page", page))
+            .await
+            .unwrap();
     }
     let identified = client
-        .identify(anon, user, Properties::new().insert("plan", "pro").insert("company", "Acme Inc"))
+        .identify(
+            anon,
+            user,
+            Properties::new()
+                .insert("plan", "pro")
+                .insert("company", "Acme Inc"),
+        )
         .await
         .unwrap();
-    client.capture("checkout_completed", user, Properties::new()).await.unwrap();
+    client
+        .capture("checkout_completed", user, Properties::new())
+        .await
+        .unwrap();
     client.shutdown().await.unwrap();
 
-    let by_anon = s.api.person(&s.read_key, anon).await.expect("person of the anonymous id");
-    let by_user = s.api.person(&s.read_key, user).await.expect("person of the user id");
+    let by_anon = s
+        .api
+        .person(&s.read_key, anon)
+        .await
+        .expect("person of the anonymous id");
+    let by_user = s
+        .api
+        .person(&s.read_key, user)
+        .await
+        .expect("person of the user id");
     let person_id = by_user["person"]["id"].as_str().unwrap().to_string();
     assert_eq!(by_anon["person"]["id"], by_user["person"]["id"]);
     assert_eq!(identified.person_id.as_deref(), Some(person_id.as_str()));
@@ -115,7 +153,9 @@ async fn identify_joins_the_anonymous_and_the_user_id_on_one_person() {
 
     let anon_events = s.api.events(&s.read_key, anon).await;
     assert_eq!(anon_events.len(), 3);
-    assert!(anon_events.iter().all(|e| e["person_id"] == person_id.as_str()));
+    assert!(anon_events
+        .iter()
+        .all(|e| e["person_id"] == person_id.as_str()));
     let user_events = s.api.events(&s.read_key, user).await;
     assert_eq!(user_events.len(), 1);
     assert_eq!(user_events[0]["person_id"], person_id.as_str());
@@ -132,18 +172,41 @@ async fn set_changes_person_properties_and_alias_links_ids() {
         .unwrap();
 
     let user = "user_set_42";
-    client.set(user, Properties::new().insert("plan", "free").insert("seats", 1)).await.unwrap();
-    let person = s.api.person(&s.read_key, user).await.expect("set creates the person");
+    client
+        .set(
+            user,
+            Properties::new().insert("plan", "free").insert("seats", 1),
+        )
+        .await
+        .unwrap();
+    let person = s
+        .api
+        .person(&s.read_key, user)
+        .await
+        .expect("set creates the person");
     assert_eq!(person["person"]["properties"]["plan"], "free");
 
-    client.set(user, Properties::new().insert("plan", "pro").insert("seats", 3)).await.unwrap();
+    client
+        .set(
+            user,
+            Properties::new().insert("plan", "pro").insert("seats", 3),
+        )
+        .await
+        .unwrap();
     let person = s.api.person(&s.read_key, user).await.unwrap();
     assert_eq!(person["person"]["properties"]["plan"], "pro");
     assert_eq!(person["person"]["properties"]["seats"], 3);
 
-    client.capture("legacy_login", "legacy_id_456", Properties::new()).await.unwrap();
+    client
+        .capture("legacy_login", "legacy_id_456", Properties::new())
+        .await
+        .unwrap();
     client.alias(user, "legacy_id_456").await.unwrap();
-    let legacy = s.api.person(&s.read_key, "legacy_id_456").await.expect("alias has a person");
+    let legacy = s
+        .api
+        .person(&s.read_key, "legacy_id_456")
+        .await
+        .expect("alias has a person");
     assert_eq!(legacy["person"]["id"], person["person"]["id"]);
 
     client.shutdown().await.unwrap();
@@ -160,7 +223,9 @@ async fn refusals_come_back_as_http_errors_and_are_not_retried() {
         .build()
         .unwrap();
     match client.identify("anon_1", "null", Properties::new()).await {
-        Err(Error::Http { status: 400, code, .. }) => assert_eq!(code, "illegal_distinct_id"),
+        Err(Error::Http {
+            status: 400, code, ..
+        }) => assert_eq!(code, "illegal_distinct_id"),
         other => panic!("identify with a placeholder id gave {other:?}"),
     }
     assert_eq!(client.metrics().retries, 0);
@@ -172,7 +237,10 @@ async fn refusals_come_back_as_http_errors_and_are_not_retried() {
         .build()
         .unwrap();
     for seq in 0..5 {
-        wrong_key.capture("a", "wrong-key-user", Properties::new().insert("seq", seq)).await.unwrap();
+        wrong_key
+            .capture("a", "wrong-key-user", Properties::new().insert("seq", seq))
+            .await
+            .unwrap();
     }
     match wrong_key.flush().await {
         Err(Error::Http { status: 401, .. }) => {}
@@ -195,7 +263,14 @@ async fn a_dropped_client_still_sends_what_it_had_queued() {
         .unwrap();
 
     for seq in 0..10 {
-        client.capture("late_event", "dropped-user", Properties::new().insert("seq", seq)).await.unwrap();
+        client
+            .capture(
+                "late_event",
+                "dropped-user",
+                Properties::new().insert("seq", seq),
+            )
+            .await
+            .unwrap();
     }
     drop(client);
 
@@ -231,7 +306,10 @@ async fn every_event_arrives_once_across_a_server_restart() {
         async move {
             for seq in range {
                 let props = Properties::new().insert("seq", seq);
-                client.capture("restart_event", "restart-user", props).await.unwrap();
+                client
+                    .capture("restart_event", "restart-user", props)
+                    .await
+                    .unwrap();
                 if seq % 50 == 0 {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
@@ -250,8 +328,14 @@ async fn every_event_arrives_once_across_a_server_restart() {
     client.shutdown().await.unwrap();
 
     let metrics = client.metrics();
-    assert_eq!((metrics.sent, metrics.failed, metrics.dropped), (3000, 0, 0));
-    assert!(metrics.retries > 0, "the outage should have caused retries: {metrics:?}");
+    assert_eq!(
+        (metrics.sent, metrics.failed, metrics.dropped),
+        (3000, 0, 0)
+    );
+    assert!(
+        metrics.retries > 0,
+        "the outage should have caused retries: {metrics:?}"
+    );
     let events = s.api.events(&s.read_key, "restart-user").await;
     assert_eq!(sequence_numbers(&events), (0..3000).collect());
 }

@@ -29,7 +29,11 @@ impl Api {
             .expect("POST /api/analytics/api-keys");
         let status = response.status();
         let body: Value = response.json().await.expect("api-key answer is JSON");
-        assert_eq!(status.as_u16(), 201, "creating a key answered {status}: {body}");
+        assert_eq!(
+            status.as_u16(),
+            201,
+            "creating a key answered {status}: {body}"
+        );
         body["key"].as_str().expect("key in answer").to_string()
     }
 
@@ -49,7 +53,11 @@ impl Api {
         if response.status().as_u16() == 404 {
             return None;
         }
-        assert!(response.status().is_success(), "GET person answered {}", response.status());
+        assert!(
+            response.status().is_success(),
+            "GET person answered {}",
+            response.status()
+        );
         Some(response.json().await.expect("person answer is JSON"))
     }
 
@@ -58,7 +66,10 @@ impl Api {
         let mut events = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut query = vec![("distinct_id", distinct_id.to_string()), ("limit", "1000".into())];
+            let mut query = vec![
+                ("distinct_id", distinct_id.to_string()),
+                ("limit", "1000".into()),
+            ];
             if let Some(cursor) = &cursor {
                 query.push(("cursor", cursor.clone()));
             }
@@ -86,7 +97,9 @@ impl Api {
 fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

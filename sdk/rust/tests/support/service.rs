@@ -32,7 +32,10 @@ impl Service {
             port: free_port(),
             pg_port: free_port(),
             admin_token: format!("loom-test-admin-{}", std::process::id()),
-            dir: tempfile::Builder::new().prefix("loom-sdk-rust-").tempdir().expect("temp dir"),
+            dir: tempfile::Builder::new()
+                .prefix("loom-sdk-rust-")
+                .tempdir()
+                .expect("temp dir"),
         };
         service.boot();
         service
@@ -58,7 +61,10 @@ impl Service {
             std::thread::sleep(Duration::from_millis(50));
         }
 
-        eprintln!("service {} ignored SIGTERM for {STOP_TIMEOUT:?}; killing it", child.id());
+        eprintln!(
+            "service {} ignored SIGTERM for {STOP_TIMEOUT:?}; killing it",
+            child.id()
+        );
         let _ = child.kill();
         let _ = child.wait();
         self.kill_orphaned_postgres();
@@ -108,7 +114,10 @@ impl Service {
         let deadline = Instant::now() + READY_TIMEOUT;
         while Instant::now() < deadline {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("service exited with {status} before ready:\n{}", self.log_tail());
+                panic!(
+                    "service exited with {status} before ready:\n{}",
+                    self.log_tail()
+                );
             }
             if http_status(self.port, "/health/ready") == Some(200) {
                 return;
@@ -169,7 +178,10 @@ fn find_postmaster_pid(dir: &Path) -> Option<u32> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.file_name().map_or(false, |name| name == "postmaster.pid") {
+            } else if path
+                .file_name()
+                .map_or(false, |name| name == "postmaster.pid")
+            {
                 let text = std::fs::read_to_string(&path).ok()?;
                 return text.lines().next()?.trim().parse().ok();
             }
@@ -179,7 +191,10 @@ fn find_postmaster_pid(dir: &Path) -> Option<u32> {
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 /// A port free at this moment (the OS picks it); the service binds it right after.
