@@ -1,0 +1,49 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { DataSource } from 'typeorm';
+import { AppModule } from './app.module';
+import { ApiExceptionFilter } from './common/api-exception.filter';
+import type { AppConfig } from './config/app-config';
+import { ValidationPipe } from '@nestjs/common';
+
+/**
+ * Builds the HTTP application on an open DataSource. main.ts and the tests both call this, so
+ * the app under test is the app that ships.
+ */
+export async function createApp(
+  config: AppConfig,
+  dataSource: DataSource,
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.create(config, dataSource),
+    {
+      // Bodies are read by our own parser: it handles gzip, beacons and the decoded-size limits.
+      bodyParser: false,
+      bufferLogs: true,
+    },
+  );
+
+  app.useLogger(app.get(Logger));
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+  );
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Loom Analytics')
+      .setDescription('Self-hostable product analytics: ingestion, identity and queries')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document);
+
+  return app;
+}

@@ -1,0 +1,52 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { DataSource } from 'typeorm';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { AuthModule } from './auth/auth.module';
+import { CaptureModule } from './capture/capture.module';
+import { ingestionCors } from './capture/ingestion-cors.middleware';
+import { parseRequestBody } from './capture/request-body.parser';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { loggerOptions } from './config/logger-options';
+import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
+import { HealthModule } from './health/health.module';
+import { OrgsModule } from './orgs/orgs.module';
+import { PersonsModule } from './persons/persons.module';
+
+@Module({})
+export class AppModule implements NestModule {
+  static create(config: AppConfig, dataSource: DataSource): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        LoggerModule.forRoot(loggerOptions(config)),
+        DatabaseModule.forDataSource(dataSource),
+        ConfigHolderModule.create(config),
+        AuthModule,
+        OrgsModule,
+        ApiKeysModule,
+        PersonsModule,
+        EventsModule,
+        CaptureModule,
+        HealthModule,
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ingestionCors, parseRequestBody).forRoutes('*');
+  }
+}
+
+@Module({})
+class ConfigHolderModule {
+  static create(config: AppConfig): DynamicModule {
+    return {
+      module: ConfigHolderModule,
+      global: true,
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
+  }
+}
