@@ -57,18 +57,26 @@ pub(crate) fn encode_properties(properties: Map<String, Value>) -> Result<Vec<u8
     Ok(json)
 }
 
-/// A direct call's body: string fields, then `properties` if given (already encoded).
+/// A direct call's body: string fields, `uuid` and `timestamp`, then `properties` if given
+/// (already encoded).
+///
+/// The service stores identify, alias and set as `$identify`, `$create_alias` and `$set` events;
+/// the uuid made here keeps a retried call from being stored twice, and the timestamp orders the
+/// call among the person's other updates by when the application made it, not when it arrived.
 pub(crate) fn encode_call(fields: &[(&str, &str)], properties: Option<Vec<u8>>) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + properties.as_ref().map_or(0, Vec::len));
     out.push(b'{');
-    for (i, (name, value)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    for (name, value) in fields {
         write_json_string(&mut out, name);
         out.push(b':');
         write_json_string(&mut out, value);
+        out.push(b',');
     }
+    out.extend_from_slice(b"\"uuid\":\"");
+    out.extend_from_slice(uuid_v7::new_v7().to_string().as_bytes());
+    out.extend_from_slice(b"\",\"timestamp\":\"");
+    out.extend_from_slice(now_rfc3339().as_bytes());
+    out.push(b'"');
     if let Some(properties) = properties {
         out.extend_from_slice(b",\"properties\":");
         out.extend_from_slice(&properties);
@@ -137,11 +145,20 @@ mod tests {
             &[("distinct_id", "anon \"1\""), ("user_id", "u")],
             Some(props),
         );
-        let body: Value = serde_json::from_slice(&body).unwrap();
+        let mut body: Value = serde_json::from_slice(&body).unwrap();
+
+        let uuid = body["uuid"].take();
+        let uuid = uuid::Uuid::parse_str(uuid.as_str().unwrap()).unwrap();
+        assert_eq!(uuid.get_version_num(), 7);
+        let timestamp = body["timestamp"].take();
+        assert!(DateTime::parse_from_rfc3339(timestamp.as_str().unwrap()).is_ok());
+
         let expected = serde_json::json!({
             "distinct_id": "anon \"1\"",
             "user_id": "u",
             "properties": {"plan": "pro"},
+            "uuid": null,
+            "timestamp": null,
         });
         assert_eq!(body, expected);
     }

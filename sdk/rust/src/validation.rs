@@ -72,7 +72,8 @@ pub fn validate_distinct_id(field: &'static str, id: &str) -> Result<()> {
         ));
     }
 
-    if id.chars().all(char::is_whitespace) {
+    // The service tests blankness with JavaScript's trim(), which also strips U+FEFF.
+    if id.chars().all(|c| c.is_whitespace() || c == '\u{feff}') {
         return Err(Error::validation(field, "must not be blank"));
     }
 
