@@ -25,7 +25,11 @@ async fn main() {
     let batch: usize = std::env::var("BATCH")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(100);
+        .unwrap_or(500);
+    let in_flight: usize = std::env::var("IN_FLIGHT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2);
 
     let service = tokio::task::spawn_blocking(support::service::Service::start)
         .await
@@ -38,6 +42,7 @@ async fn main() {
         .api_key(write_key)
         .base_url(service.base_url())
         .max_batch_size(batch)
+        .max_in_flight(in_flight)
         .max_queue_size(events as usize)
         .shutdown_timeout(Duration::from_secs(600))
         .build()
@@ -58,7 +63,7 @@ async fn main() {
     let stored = api.events(&read_key, "bench-user").await.len();
     let metrics = client.metrics();
     println!(
-        "events={events} batch={batch} capture_only={:.0}/s end_to_end={:.0}/s ({:.2}s) \
+        "events={events} batch={batch} in_flight={in_flight} capture_only={:.0}/s end_to_end={:.0}/s ({:.2}s) \
          stored={stored} metrics={metrics:?}",
         events as f64 / captured.as_secs_f64(),
         events as f64 / elapsed.as_secs_f64(),

@@ -21,6 +21,7 @@ pub(crate) struct Config {
     pub(crate) max_batch_size: usize,
     pub(crate) max_batch_bytes: usize,
     pub(crate) max_queue_size: usize,
+    pub(crate) max_in_flight: usize,
     pub(crate) request_timeout: Duration,
     pub(crate) max_retries: u32,
     pub(crate) backoff: Backoff,
@@ -30,9 +31,9 @@ pub(crate) struct Config {
 /// Builds an [`AnalyticsClient`]; get one from [`AnalyticsClient::builder`].
 ///
 /// Only `api_key` and `base_url` are required. The defaults suit a web service: send every
-/// 10 seconds or as soon as 20 events wait, at most 100 events a request, keep at most 10 000
-/// events in memory, retry up to 10 times from 200 ms backing off to 30 s, and give `shutdown`
-/// 10 seconds.
+/// 10 seconds or as soon as 20 events wait, at most 500 events a request and 2 requests at a
+/// time, keep at most 10 000 events in memory, retry up to 10 times from 200 ms backing off to
+/// 30 s, and give `shutdown` 10 seconds.
 ///
 /// ```
 /// use std::time::Duration;
@@ -60,6 +61,7 @@ pub struct AnalyticsClientBuilder {
     flush_at: usize,
     max_batch_size: usize,
     max_queue_size: usize,
+    max_in_flight: usize,
     request_timeout: Duration,
     max_retries: u32,
     retry_initial_delay: Duration,
@@ -74,8 +76,9 @@ impl Default for AnalyticsClientBuilder {
             base_url: None,
             flush_interval: Duration::from_secs(10),
             flush_at: 20,
-            max_batch_size: 100,
+            max_batch_size: 500,
             max_queue_size: 10_000,
+            max_in_flight: 2,
             request_timeout: Duration::from_secs(10),
             max_retries: 10,
             retry_initial_delay: Duration::from_millis(200),
@@ -140,11 +143,12 @@ impl AnalyticsClientBuilder {
         self
     }
 
-    /// Most events in one request. Default 100; 1 to 1000 (the service's limit). Requests are
-    /// also kept under 4 MB of JSON, whatever this says.
+    /// Most events in one request. Default 500; 1 to 1000 (the service's limit). Requests are
+    /// also kept under 4 MB of JSON, whatever this says. Large batches only form when events
+    /// arrive faster than they are sent, and then they cost the service less per event.
     ///
     /// ```
-    /// let builder = loom_analytics::AnalyticsClient::builder().max_batch_size(500);
+    /// let builder = loom_analytics::AnalyticsClient::builder().max_batch_size(200);
     /// ```
     pub fn max_batch_size(mut self, events: usize) -> Self {
         self.max_batch_size = events;
@@ -159,6 +163,19 @@ impl AnalyticsClientBuilder {
     /// ```
     pub fn max_queue_size(mut self, events: usize) -> Self {
         self.max_queue_size = events;
+        self
+    }
+
+    /// Most batch requests sent at the same time. Default 2; at least 1. More hides the
+    /// service's per-request latency; events of concurrent batches may be stored in any order
+    /// (each keeps its own timestamp, and `identify`, `alias`, `set` and `flush` still wait for
+    /// every batch before them).
+    ///
+    /// ```
+    /// let builder = loom_analytics::AnalyticsClient::builder().max_in_flight(4);
+    /// ```
+    pub fn max_in_flight(mut self, requests: usize) -> Self {
+        self.max_in_flight = requests;
         self
     }
 
@@ -257,6 +274,7 @@ impl AnalyticsClientBuilder {
             self.max_queue_size >= 1,
             "max_queue_size must be at least 1",
         )?;
+        require(self.max_in_flight >= 1, "max_in_flight must be at least 1")?;
         require(
             !self.request_timeout.is_zero(),
             "request_timeout must be more than zero",
@@ -274,6 +292,7 @@ impl AnalyticsClientBuilder {
             max_batch_size: self.max_batch_size,
             max_batch_bytes: 4 * 1024 * 1024,
             max_queue_size: self.max_queue_size,
+            max_in_flight: self.max_in_flight,
             request_timeout: self.request_timeout,
             max_retries: self.max_retries,
             backoff: Backoff {
@@ -340,8 +359,9 @@ mod tests {
         let config = valid().into_config().unwrap();
         assert_eq!(config.flush_interval, Duration::from_secs(10));
         assert_eq!(config.flush_at, 20);
-        assert_eq!(config.max_batch_size, 100);
+        assert_eq!(config.max_batch_size, 500);
         assert_eq!(config.max_queue_size, 10_000);
+        assert_eq!(config.max_in_flight, 2);
         assert_eq!(config.max_retries, 10);
         assert_eq!(config.backoff.initial, Duration::from_millis(200));
         assert_eq!(config.backoff.max, Duration::from_secs(30));
@@ -417,6 +437,7 @@ mod tests {
         assert!(config_error(valid().max_batch_size(0)).contains("max_batch_size"));
         assert!(config_error(valid().max_batch_size(1001)).contains("max_batch_size"));
         assert!(config_error(valid().max_queue_size(0)).contains("max_queue_size"));
+        assert!(config_error(valid().max_in_flight(0)).contains("max_in_flight"));
         assert!(config_error(valid().request_timeout(Duration::ZERO)).contains("request_timeout"));
         let inverted = valid().retry_delays(Duration::from_secs(2), Duration::from_secs(1));
         assert!(config_error(inverted).contains("retry_delays"));

@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
 use crate::builder::Config;
@@ -87,15 +88,25 @@ struct Rejected {
 pub(crate) struct Worker {
     shared: Arc<Shared>,
     config: Arc<Config>,
+    sender: Arc<BatchSender>,
+}
+
+/// Sends one batch and counts what became of its events; shared by the concurrent requests.
+struct BatchSender {
+    shared: Arc<Shared>,
     transport: Transport,
 }
 
 impl Worker {
     pub(crate) fn new(shared: Arc<Shared>, config: Arc<Config>, transport: Transport) -> Self {
+        let sender = Arc::new(BatchSender {
+            shared: shared.clone(),
+            transport,
+        });
         Self {
             shared,
             config,
-            transport,
+            sender,
         }
     }
 
@@ -115,7 +126,8 @@ impl Worker {
                     }
                     Some(Command::Call { path, body, reply }) => {
                         let _ = self.flush_all().await;
-                        let _ = reply.send(self.transport.post(path, || body.clone()).await);
+                        let answer = self.sender.transport.post(path, || body.clone()).await;
+                        let _ = reply.send(answer);
                     }
                     Some(Command::Shutdown(reply)) => {
                         let _ = reply.send(self.flush_all().await);
@@ -144,31 +156,45 @@ impl Worker {
     }
 
     /// Sends the events queued when it starts (not those captured meanwhile, so a steady stream
-    /// cannot keep it going forever). Returns the last error, if a batch was given up.
+    /// cannot keep it going forever), with up to `max_in_flight` requests at a time, and waits
+    /// for all of them. Returns the last error, if a batch was given up.
     async fn flush_all(&self) -> Result<()> {
         let mut remaining = self.shared.lock().events.len();
+        let mut in_flight = JoinSet::new();
         let mut outcome = Ok(());
 
-        while remaining > 0 {
-            let batch = {
-                let max_events = self.config.max_batch_size.min(remaining);
-                self.shared
-                    .lock()
-                    .events
-                    .take(max_events, self.config.max_batch_bytes)
-            };
-            if batch.is_empty() {
-                break;
-            }
-            remaining = remaining.saturating_sub(batch.len());
+        loop {
+            while remaining > 0 && in_flight.len() < self.config.max_in_flight {
+                let batch = {
+                    let max_events = self.config.max_batch_size.min(remaining);
+                    self.shared
+                        .lock()
+                        .events
+                        .take(max_events, self.config.max_batch_bytes)
+                };
+                if batch.is_empty() {
+                    remaining = 0;
+                    break;
+                }
+                remaining = remaining.saturating_sub(batch.len());
 
-            if let Err(error) = self.send_batch(batch).await {
-                outcome = Err(error);
+                let sender = self.sender.clone();
+                in_flight.spawn(async move { sender.send_batch(batch).await });
+            }
+
+            match in_flight.join_next().await {
+                None => return outcome,
+                Some(Ok(Ok(()))) => {}
+                Some(Ok(Err(error))) => outcome = Err(error),
+                // send_batch does not panic; if it ever did, its events are already counted as
+                // neither sent nor failed, and the error says why.
+                Some(Err(join_error)) => outcome = Err(Error::Transport(Box::new(join_error))),
             }
         }
-        outcome
     }
+}
 
+impl BatchSender {
     /// Sends one batch; a 413 splits it in halves until the halves fit.
     async fn send_batch(&self, batch: Vec<Vec<u8>>) -> Result<()> {
         let counters = &self.shared.counters;

@@ -158,10 +158,15 @@ async fn identify_joins_the_anonymous_and_the_user_id_on_one_person() {
         .all(|e| e["person_id"] == person_id.as_str()));
     // The service keeps the identify call itself as a `$identify` event of the user id.
     let user_events = s.api.events(&s.read_key, user).await;
-    let mut names: Vec<&str> = user_events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = user_events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     names.sort_unstable();
     assert_eq!(names, ["$identify", "checkout_completed"]);
-    assert!(user_events.iter().all(|e| e["person_id"] == person_id.as_str()));
+    assert!(user_events
+        .iter()
+        .all(|e| e["person_id"] == person_id.as_str()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
