@@ -4,7 +4,6 @@ import type { DataSource } from 'typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { CaptureModule } from './capture/capture.module';
-import { ingestionCors } from './capture/ingestion-cors.middleware';
 import { parseRequestBody } from './capture/request-body.parser';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { loggerOptions } from './config/logger-options';
@@ -35,7 +34,7 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ingestionCors, parseRequestBody).forRoutes('*');
+    consumer.apply(parseRequestBody).forRoutes('*');
   }
 }
 

@@ -120,6 +120,37 @@ function endOnExit(clusterDir: string): () => void {
   return () => process.removeListener('exit', onExit);
 }
 
+/**
+ * For the admin CLI: reuse the embedded server a running app already started on this data
+ * directory (two postmasters cannot share one), or start one for the duration of the command.
+ */
+export async function attachOrStartEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedDatabase> {
+  const clusterDir = path.join(options.dataDir, 'pg');
+  const pid = readPostmasterPid(clusterDir);
+  if (pid !== undefined && isAlive(pid) && isPostmaster(pid)) {
+    const port = readPostmasterPort(clusterDir) ?? options.port;
+    return {
+      url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${DATABASE_NAME}`,
+      stop: async () => undefined,
+    };
+  }
+  return startEmbeddedPostgres(options);
+}
+
+function readPostmasterPort(clusterDir: string): number | undefined {
+  try {
+    const portLine = fs
+      .readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8')
+      .split('\n')[3];
+    const port = Number(portLine);
+    return Number.isInteger(port) && port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function readPostmasterPid(clusterDir: string): number | undefined {
   try {
     const firstLine = fs

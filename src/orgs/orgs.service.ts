@@ -98,6 +98,16 @@ export class OrgsService {
     return rows[0] ?? null;
   }
 
+  async findMember(orgId: string, email: string): Promise<Membership | null> {
+    const rows: Membership[] = await this.dataSource.query(
+      `SELECT m.org_id AS "orgId", m.user_id AS "userId", m.role
+         FROM org_members m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = $1 AND u.email = $2`,
+      [orgId, email],
+    );
+    return rows[0] ?? null;
+  }
+
   async countOrgs(manager: EntityManager = this.dataSource.manager): Promise<number> {
     return manager.count(Org);
   }

@@ -73,17 +73,8 @@ export class IdentityResolverService {
       return result;
     }
 
-    const now = new Date();
-    const created = new Map<string, string>();
-    for (const distinctId of missing) {
-      const personId = await personStore.insertPerson(manager, orgId, {
-        properties: {},
-        times: {},
-        isIdentified: false,
-        createdAt: now,
-      });
-      created.set(distinctId, personId);
-    }
+    const newPersonIds = await personStore.insertAnonymousPersons(manager, orgId, missing.length);
+    const created = new Map(missing.map((distinctId, i) => [distinctId, newPersonIds[i]]));
     const inserted = await personStore.insertIdentities(
       manager,
       orgId,

@@ -88,6 +88,20 @@ export const personStore = {
     return id;
   },
 
+  /** Creates `count` empty anonymous persons with one statement; returns their ids. */
+  async insertAnonymousPersons(
+    manager: EntityManager,
+    orgId: string,
+    count: number,
+  ): Promise<string[]> {
+    const ids = Array.from({ length: count }, () => uuidV7());
+    await manager.query(
+      `INSERT INTO analytics_persons (org_id, id) SELECT $1, unnest($2::uuid[])`,
+      [orgId, ids],
+    );
+    return ids;
+  },
+
   /** Inserts identities that do not exist yet; returns the distinct ids it actually inserted. */
   async insertIdentities(
     manager: EntityManager,
