@@ -8,6 +8,10 @@
 //! ```sh
 //! cargo run --offline --release --example throughput
 //! ```
+//!
+//! With `LOOM_BASE_URL`, `LOOM_API_KEY` (write) and `LOOM_READ_KEY` (read/write) set, it uses
+//! that running service instead, so it can be compared with another client on the same one
+//! (`bench/posthog-node-throughput.mjs`).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -31,16 +35,32 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(2);
 
-    let service = tokio::task::spawn_blocking(support::service::Service::start)
-        .await
-        .unwrap();
-    let api = support::api::Api::new(&service.base_url());
-    let write_key = api.create_key(&service.admin_token, "write").await;
-    let read_key = api.create_key(&service.admin_token, "read_write").await;
+    // Kept alive until the end of main: dropping it stops the service this example started.
+    let mut _service = None;
+    let (base_url, write_key, read_key) = match std::env::var("LOOM_BASE_URL") {
+        Ok(base_url) => (
+            base_url,
+            std::env::var("LOOM_API_KEY").expect("LOOM_API_KEY with LOOM_BASE_URL"),
+            std::env::var("LOOM_READ_KEY").expect("LOOM_READ_KEY with LOOM_BASE_URL"),
+        ),
+        Err(_) => {
+            let service = tokio::task::spawn_blocking(support::service::Service::start)
+                .await
+                .unwrap();
+            let api = support::api::Api::new(&service.base_url());
+            let write_key = api.create_key(&service.admin_token, "write").await;
+            let read_key = api.create_key(&service.admin_token, "read_write").await;
+            let base_url = service.base_url();
+            _service = Some(service);
+            (base_url, write_key, read_key)
+        }
+    };
+    let api = support::api::Api::new(&base_url);
+    let distinct_id = format!("bench-user-{}", std::process::id());
 
     let client = AnalyticsClient::builder()
         .api_key(write_key)
-        .base_url(service.base_url())
+        .base_url(&base_url)
         .max_batch_size(batch)
         .max_in_flight(in_flight)
         .max_queue_size(events as usize)
@@ -52,7 +72,7 @@ async fn main() {
     for seq in 0..events {
         let props = Properties::new().insert("seq", seq).insert("page", "/cart");
         client
-            .capture("bench_event", "bench-user", props)
+            .capture("bench_event", &distinct_id, props)
             .await
             .unwrap();
     }
@@ -60,7 +80,7 @@ async fn main() {
     client.shutdown().await.unwrap();
     let elapsed = started.elapsed();
 
-    let stored = api.events(&read_key, "bench-user").await.len();
+    let stored = api.events(&read_key, &distinct_id).await.len();
     let metrics = client.metrics();
     println!(
         "events={events} batch={batch} in_flight={in_flight} capture_only={:.0}/s end_to_end={:.0}/s ({:.2}s) \
