@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use loom_analytics::{AnalyticsClient, Error, Properties};
@@ -133,4 +134,73 @@ async fn spent_retries_fail_the_flush_and_count_the_events() {
     let metrics = client.metrics();
     assert_eq!((metrics.failed, metrics.retries, metrics.sent), (3, 2, 0));
     client.shutdown().await.unwrap();
+}
+
+/// Keeps the WARN-and-above messages logged while it is the default subscriber.
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+struct MessageOf<'a>(&'a mut String);
+
+impl tracing::field::Visit for MessageOf<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            *self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Recorder {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() <= tracing::Level::WARN
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut message = String::new();
+        event.record(&mut MessageOf(&mut message));
+        self.0.lock().unwrap().push(message);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+fn warnings_while_dropping(client: AnalyticsClient) -> Vec<String> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    tracing::subscriber::with_default(Recorder(seen.clone()), || drop(client));
+    let seen = seen.lock().unwrap().clone();
+    seen
+}
+
+#[test]
+fn dropping_the_client_without_shutdown_logs_a_warning() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let forgotten = runtime.block_on(async {
+        let client = client_of_a_stopped_service().build().unwrap();
+        client.capture("e", "u", Properties::new()).await.unwrap();
+        client
+    });
+    let warnings = warnings_while_dropping(forgotten);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("dropped without shutdown()"),
+        "{warnings:?}"
+    );
+
+    let closed = runtime.block_on(async {
+        let client = client_of_a_stopped_service()
+            .max_retries(0)
+            .build()
+            .unwrap();
+        let clone = client.clone();
+        let _ = client.shutdown().await;
+        clone
+    });
+    assert_eq!(warnings_while_dropping(closed), Vec::<String>::new());
 }
