@@ -126,7 +126,7 @@ impl Transport {
         }
 
         let error = http_error(status, &body);
-        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        if is_retryable(status) {
             Attempt::Retry {
                 error,
                 after: retry_after,
@@ -135,6 +135,11 @@ impl Transport {
             Attempt::Fail(error)
         }
     }
+}
+
+/// 429 and 5xx may succeed later; any other refusal will be repeated, so it is final.
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
 /// The service's error body: `{"statusCode", "error", "message", "details"?}`.
@@ -205,6 +210,16 @@ mod tests {
                 message,
             } => (status, code, message),
             other => panic!("expected an HTTP error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn retries_only_429_and_5xx() {
+        for code in [429, 500, 502, 503, 504, 599] {
+            assert!(is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [400, 401, 403, 404, 408, 409, 413, 422, 499] {
+            assert!(!is_retryable(StatusCode::from_u16(code).unwrap()), "{code}");
         }
     }
 
