@@ -9,6 +9,7 @@ import { APP_CONFIG, AppConfig } from './config/app-config';
 import { loggerOptions } from './config/logger-options';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
+import { ExperimentsModule } from './experiments/experiments.module';
 import { HealthModule } from './health/health.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PersonsModule } from './persons/persons.module';
@@ -28,6 +29,7 @@ export class AppModule implements NestModule {
         PersonsModule,
         EventsModule,
         CaptureModule,
+        ExperimentsModule,
         HealthModule,
       ],
     };

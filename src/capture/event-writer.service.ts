@@ -15,9 +15,9 @@ interface WriteRequest {
 // The person each distinct id of a request resolved to.
 type PersonIdsByDistinctId = Map<string, string>;
 
-// Four transactions at once keep both cores and the pool busy without queueing inside Postgres;
+// Two transactions at once: one commits (waiting on fsync) while the next one forms and runs;
 // 5000 events bound one transaction's statements to a few megabytes of parameters.
-const MAX_CONCURRENT_COMMITS = 4;
+const MAX_CONCURRENT_COMMITS = 2;
 const MAX_EVENTS_PER_COMMIT = 5000;
 
 /**

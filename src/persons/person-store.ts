@@ -82,7 +82,7 @@ export const personStore = {
     await manager.query(
       `INSERT INTO analytics_persons
          (org_id, id, properties, property_times, is_identified, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now())`,
+       VALUES ($1, $2, $3, $4, $5, $6, $6)`,
       [orgId, id, state.properties, state.times, state.isIdentified, state.createdAt],
     );
     return id;

@@ -89,3 +89,25 @@ export function runToExit(
     child.on('exit', (code) => resolve({ code, output }));
   });
 }
+
+/** Starts dist/main.js and sends it `signal` after `delayMs`, in the middle of its start-up. */
+export function startAndInterrupt(
+  env: Record<string, string>,
+  delayMs: number,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill(signal), delayMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
