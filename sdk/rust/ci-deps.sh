@@ -10,6 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 # libssl-dev and pkg-config: reqwest's default TLS links OpenSSL.
 packages=(
   librust-chrono-dev
+  librust-flate2-dev
   librust-rand-dev
   librust-reqwest-dev
   librust-serde-dev

@@ -63,6 +63,7 @@ async fn main() {
         .base_url(&base_url)
         .max_batch_size(batch)
         .max_in_flight(in_flight)
+        .gzip(std::env::var("GZIP").map_or(true, |v| v != "0"))
         .max_queue_size(events as usize)
         .shutdown_timeout(Duration::from_secs(600))
         .build()
