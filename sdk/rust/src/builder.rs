@@ -245,7 +245,8 @@ impl AnalyticsClientBuilder {
 
     /// Checks the settings and starts the client's background task.
     ///
-    /// Must be called inside a Tokio runtime (the task is spawned on it). Returns
+    /// Must be called inside a Tokio runtime with its I/O and time drivers on (the task is
+    /// spawned on it; `#[tokio::main]` and `Builder::enable_all()` turn both on). Returns
     /// [`Error::Config`] for a missing key or URL, a URL that is not `http`/`https`, a zero
     /// interval or size, or no runtime.
     ///
