@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let identified = client
         .identify(
             "anon_abc123",
-            "[email protected]",
+            "user@example.com",
             Properties::new()
                 .insert("plan", "pro")
                 .insert("company", "Acme Inc"),
@@ -50,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Set person properties
     client
         .set(
-            "[email protected]",
+            "user@example.com",
             Properties::new().insert("last_login", Utc::now().to_rfc3339()),
         )
         .await?;

@@ -71,7 +71,7 @@ struct Inner {
 /// # async fn run(client: loom_analytics::AnalyticsClient) -> Result<(), loom_analytics::Error> {
 /// use loom_analytics::Properties;
 ///
-/// let identified = client.identify("anon_abc123", "[email protected]", Properties::new()).await?;
+/// let identified = client.identify("anon_abc123", "user@example.com", Properties::new()).await?;
 /// if let Some(warning) = identified.warning {
 ///     // e.g. "already_identified": the anonymous id already belongs to another user.
 ///     eprintln!("not merged: {warning}");
@@ -216,7 +216,7 @@ impl AnalyticsClient {
     /// client
     ///     .identify(
     ///         "anon_abc123",
-    ///         "[email protected]",
+    ///         "user@example.com",
     ///         Properties::new().insert("plan", "pro").insert("company", "Acme Inc"),
     ///     )
     ///     .await?;
@@ -249,7 +249,7 @@ impl AnalyticsClient {
     ///
     /// ```no_run
     /// # async fn run(client: loom_analytics::AnalyticsClient) -> Result<(), loom_analytics::Error> {
-    /// client.alias("[email protected]", "user_legacy_id_456").await?;
+    /// client.alias("user@example.com", "user_legacy_id_456").await?;
     /// # Ok(())
     /// # }
     /// ```
@@ -271,7 +271,7 @@ impl AnalyticsClient {
     /// use loom_analytics::Properties;
     ///
     /// client
-    ///     .set("[email protected]", Properties::new().insert("last_login", Utc::now().to_rfc3339()))
+    ///     .set("user@example.com", Properties::new().insert("last_login", Utc::now().to_rfc3339()))
     ///     .await?;
     /// # Ok(())
     /// # }

@@ -23,7 +23,7 @@
 //!
 //!     // Sends what was captured before it, then links the two ids on the server.
 //!     client
-//!         .identify("anon_abc123", "[email protected]", Properties::new().insert("plan", "pro"))
+//!         .identify("anon_abc123", "user@example.com", Properties::new().insert("plan", "pro"))
 //!         .await?;
 //!
 //!     // Flushes what is queued, with a time limit.

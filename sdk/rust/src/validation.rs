@@ -199,7 +199,7 @@ mod tests {
     fn keeps_distinct_ids_exactly_as_given() {
         for id in [
             " padded ",
-            "[email protected]",
+            "user@example.com",
             "UPPER",
             "anon_0192f1c2",
             "名前",

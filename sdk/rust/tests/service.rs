@@ -104,7 +104,7 @@ async fn identify_joins_the_anonymous_and_the_user_id_on_one_person() {
         .unwrap();
 
     let anon = "anon_0192f1c2-7c1a-7000-8000-000000000001";
-    let user = "[email protected]";
+    let user = "user@example.com";
     for page in ["/", "/pricing", "/signup"] {
         client
             .capture("$pageview", anon, Properties::new().insert("page", page))
