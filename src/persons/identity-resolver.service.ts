@@ -169,9 +169,12 @@ export class IdentityResolverService {
     const source = sourcePersonId === undefined ? undefined : locked.get(sourcePersonId);
     const target = targetPersonId === undefined ? undefined : locked.get(targetPersonId);
 
+    if (sourceId === targetId && !target) {
+      // identify(U, U) for an id never seen: nothing to join, only a person to create.
+      return { ...(await this.createLinkedPerson(manager, request)), merged: false };
+    }
     if (sourceId === targetId || (source && target && source.id === target.id)) {
-      const person = (target ?? source)!;
-      return this.finish(manager, orgId, person, targetId, update, { merged: false });
+      return this.finish(manager, orgId, target!, targetId, update, { merged: false });
     }
     if (!source && !target) {
       return this.createLinkedPerson(manager, request);
