@@ -11,13 +11,15 @@ import { fireAll } from '../support/parallel-requests';
 import { createOtherOrg, OrgCredentials, startTestApp, TestApp } from '../support/test-app';
 
 // Real ids and the placeholders SDKs send when the real one is missing (rule 3).
-const REAL_IDS = ['anon-1', 'anon-2', 'anon-3', 'user-1', 'user-2', 'user-3'];
+// Few, so that merges of persons that both hold properties come up often.
+const REAL_IDS = ['anon-1', 'anon-2', 'user-1', 'user-2'];
 const PLACEHOLDER_IDS = ['null', 'Undefined', '"guest"', '0'];
-const KEYS = ['plan', 'name', 'seen'];
+const KEYS = ['plan', 'name'];
 const BASE_TIME = Date.parse('2026-01-01T00:00:00Z');
 // Fixed so a failure reproduces; set LOOM_FC_SEED / LOOM_FC_RUNS to explore further.
 const SEED = Number(process.env.LOOM_FC_SEED ?? 20261204);
 const RUNS = Number(process.env.LOOM_FC_RUNS ?? 25);
+const TIMEOUT_MS = 60_000 + RUNS * 3_000;
 
 type Props = Record<string, number>;
 
@@ -48,7 +50,8 @@ const propsArb = fc.dictionary(fc.constantFrom(...KEYS), fc.integer({ min: 1, ma
   minKeys: 1,
   maxKeys: 2,
 });
-const minuteArb = fc.integer({ min: 0, max: 60 });
+// A narrow range of times, so equal times (where the tie rules decide) come up often.
+const minuteArb = fc.integer({ min: 0, max: 8 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
     kind: fc.constant('capture' as const),
@@ -403,154 +406,167 @@ describe('Identity resolution against a reference model (fast-check)', () => {
     };
   }
 
-  it('matches the model for random sequences sent one at a time', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 3, maxLength: 20 }), async (ops) => {
-        const org = await freshOrg();
-        const post = poster(replicaA, org);
-        const model = new IdentityModel();
-        // Model person key -> the real person id, learnt from responses and checked both ways.
-        const realIds = new Map<number, string>();
+  it(
+    'matches the model for random sequences sent one at a time',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { minLength: 3, maxLength: 20 }), async (ops) => {
+          const org = await freshOrg();
+          const post = poster(replicaA, org);
+          const model = new IdentityModel();
+          // Model person key -> the real person id, learnt from responses and checked both ways.
+          const realIds = new Map<number, string>();
 
-        for (const [index, op] of ops.entries()) {
-          const response = await send(post, op);
-          const expected = applyToModel(model, op);
-          const context = `op ${index}: ${describeOp(op)} -> ${response.status} ${JSON.stringify(response.body)}`;
+          for (const [index, op] of ops.entries()) {
+            const response = await send(post, op);
+            const expected = applyToModel(model, op);
+            const context = `op ${index}: ${describeOp(op)} -> ${response.status} ${JSON.stringify(response.body)}`;
 
-          if (expected?.status === 400) {
-            expect({ context, status: response.status, error: response.body.error }).toEqual({
-              context,
-              status: 400,
-              error: 'illegal_distinct_id',
-            });
-            continue;
+            if (expected?.status === 400) {
+              expect({ context, status: response.status, error: response.body.error }).toEqual({
+                context,
+                status: 400,
+                error: 'illegal_distinct_id',
+              });
+              continue;
+            }
+            expect({ context, status: response.status }).toEqual({ context, status: 200 });
+            if (expected && op.kind !== 'capture' && op.kind !== 'set' && op.form === 'endpoint') {
+              const personId = (response.body.person_id as string).replace(/^per_/, '');
+              const known = realIds.get(expected.personKey) ?? personId;
+              realIds.set(expected.personKey, known);
+              expect({ context, body: response.body }).toEqual({
+                context,
+                body: {
+                  person_id: `per_${known}`,
+                  merged: expected.merged,
+                  ...(expected.warning ? { warning: expected.warning } : {}),
+                },
+              });
+            }
           }
-          expect({ context, status: response.status }).toEqual({ context, status: 200 });
-          if (expected && op.kind !== 'capture' && op.kind !== 'set' && op.form === 'endpoint') {
-            const personId = (response.body.person_id as string).replace(/^per_/, '');
-            const known = realIds.get(expected.personKey) ?? personId;
-            realIds.set(expected.personKey, known);
-            expect({ context, body: response.body }).toEqual({
-              context,
-              body: {
-                person_id: `per_${known}`,
-                merged: expected.merged,
-                ...(expected.warning ? { warning: expected.warning } : {}),
-              },
-            });
-          }
-        }
 
-        const stored = await storedState(org);
-        const trace = ops.map(describeOp).join('\n');
-        expect({ trace, groups: groupsOf(stored.records) }).toEqual({
-          trace,
-          groups: model.groups(),
-        });
-        for (const [id, record] of stored.records) {
-          const person = model.personFor(id)!;
-          const known = realIds.get(person.key);
-          expect({
+          const stored = await storedState(org);
+          const trace = ops.map(describeOp).join('\n');
+          expect({ trace, groups: groupsOf(stored.records) }).toEqual({
             trace,
-            id,
-            type: record.identityType,
-            sameAsAnswered: known ?? record.personId,
-          }).toEqual({
-            trace,
-            id,
-            type: model.identityType.get(id),
-            sameAsAnswered: record.personId,
+            groups: model.groups(),
           });
-          const row = stored.persons.get(record.personId)!;
-          expect({ trace, id, identified: row.is_identified, properties: row.properties }).toEqual({
-            trace,
-            id,
-            identified: person.identified,
-            properties: model.properties(person),
-          });
-        }
-        expect(stored.persons.size).toBe(model.persons.size);
-        expect({ trace, events: Object.fromEntries(stored.eventCounts) }).toEqual({
-          trace,
-          events: Object.fromEntries(model.eventCounts),
-        });
-        expect(await identityAnomalies(replicaA.dataSource, org.orgId)).toEqual(NO_ANOMALIES);
-      }),
-      { numRuns: RUNS, seed: SEED },
-    );
-  });
-
-  it('keeps the invariants when the same kind of sequences arrive all at once on two replicas', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 40 }), async (ops) => {
-        const org = await freshOrg();
-        const posters = [poster(replicaA, org), poster(replicaB, org)];
-        // What does not depend on the order: which ops are refused, which ids exist, event counts.
-        const model = new IdentityModel();
-        const outcomes = ops.map((op) => applyToModel(model, op));
-
-        const responses: Response[] = await fireAll(
-          ops.map((op, index) => send(posters[index % 2], op)),
-        );
-
-        const trace = ops.map(describeOp).join('\n');
-        const statuses = responses.map((response) => response.status);
-        expect({ trace, statuses }).toEqual({
-          trace,
-          statuses: outcomes.map((outcome) => outcome?.status ?? 200),
-        });
-
-        const stored = await storedState(org);
-        expect({ trace, ids: [...stored.records.keys()].sort() }).toEqual({
-          trace,
-          ids: [...model.personOf.keys()].sort(),
-        });
-        expect({ trace, events: Object.fromEntries(stored.eventCounts) }).toEqual({
-          trace,
-          events: Object.fromEntries(model.eventCounts),
-        });
-        expect(await identityAnomalies(replicaA.dataSource, org.orgId)).toEqual(NO_ANOMALIES);
-
-        // An identified person is never merged away, so every person a link answered with is
-        // still there and still holds that link's target: two identified persons never joined.
-        ops.forEach((op, index) => {
-          if (op.kind === 'capture' || op.kind === 'set' || op.form !== 'endpoint') {
-            return;
-          }
-          if (responses[index].status !== 200) {
-            return;
-          }
-          const answered = (responses[index].body.person_id as string).replace(/^per_/, '');
-          expect({ trace, index, target: stored.records.get(op.target)?.personId }).toEqual({
-            trace,
-            index,
-            target: answered,
-          });
-          if (responses[index].body.warning === undefined) {
-            expect(stored.records.get(op.source)?.personId).toBe(answered);
-          }
-        });
-
-        // An id is typed identified only on an identified person, and only after being a target.
-        const targets = new Set(
-          ops.flatMap((op, index) =>
-            op.kind !== 'capture' && op.kind !== 'set' && responses[index].status === 200
-              ? [op.target]
-              : [],
-          ),
-        );
-        for (const [id, record] of stored.records) {
-          if (record.identityType === 'identified') {
+          for (const [id, record] of stored.records) {
+            const person = model.personFor(id)!;
+            const known = realIds.get(person.key);
             expect({
               trace,
               id,
-              isIdentified: record.isIdentified,
-              target: targets.has(id),
-            }).toEqual({ trace, id, isIdentified: true, target: true });
+              type: record.identityType,
+              sameAsAnswered: known ?? record.personId,
+            }).toEqual({
+              trace,
+              id,
+              type: model.identityType.get(id),
+              sameAsAnswered: record.personId,
+            });
+            const row = stored.persons.get(record.personId)!;
+            expect({
+              trace,
+              id,
+              identified: row.is_identified,
+              properties: row.properties,
+            }).toEqual({
+              trace,
+              id,
+              identified: person.identified,
+              properties: model.properties(person),
+            });
           }
-        }
-      }),
-      { numRuns: Math.max(1, RUNS - 5), seed: SEED + 1 },
-    );
-  });
+          expect(stored.persons.size).toBe(model.persons.size);
+          expect({ trace, events: Object.fromEntries(stored.eventCounts) }).toEqual({
+            trace,
+            events: Object.fromEntries(model.eventCounts),
+          });
+          expect(await identityAnomalies(replicaA.dataSource, org.orgId)).toEqual(NO_ANOMALIES);
+        }),
+        { numRuns: RUNS, seed: SEED },
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'keeps the invariants when the same kind of sequences arrive all at once on two replicas',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: 40 }), async (ops) => {
+          const org = await freshOrg();
+          const posters = [poster(replicaA, org), poster(replicaB, org)];
+          // What does not depend on the order: which ops are refused, which ids exist, event counts.
+          const model = new IdentityModel();
+          const outcomes = ops.map((op) => applyToModel(model, op));
+
+          const responses: Response[] = await fireAll(
+            ops.map((op, index) => send(posters[index % 2], op)),
+          );
+
+          const trace = ops.map(describeOp).join('\n');
+          const statuses = responses.map((response) => response.status);
+          expect({ trace, statuses }).toEqual({
+            trace,
+            statuses: outcomes.map((outcome) => outcome?.status ?? 200),
+          });
+
+          const stored = await storedState(org);
+          expect({ trace, ids: [...stored.records.keys()].sort() }).toEqual({
+            trace,
+            ids: [...model.personOf.keys()].sort(),
+          });
+          expect({ trace, events: Object.fromEntries(stored.eventCounts) }).toEqual({
+            trace,
+            events: Object.fromEntries(model.eventCounts),
+          });
+          expect(await identityAnomalies(replicaA.dataSource, org.orgId)).toEqual(NO_ANOMALIES);
+
+          // An identified person is never merged away, so every person a link answered with is
+          // still there and still holds that link's target: two identified persons never joined.
+          ops.forEach((op, index) => {
+            if (op.kind === 'capture' || op.kind === 'set' || op.form !== 'endpoint') {
+              return;
+            }
+            if (responses[index].status !== 200) {
+              return;
+            }
+            const answered = (responses[index].body.person_id as string).replace(/^per_/, '');
+            expect({ trace, index, target: stored.records.get(op.target)?.personId }).toEqual({
+              trace,
+              index,
+              target: answered,
+            });
+            if (responses[index].body.warning === undefined) {
+              expect(stored.records.get(op.source)?.personId).toBe(answered);
+            }
+          });
+
+          // An id is typed identified only on an identified person, and only after being a target.
+          const targets = new Set(
+            ops.flatMap((op, index) =>
+              op.kind !== 'capture' && op.kind !== 'set' && responses[index].status === 200
+                ? [op.target]
+                : [],
+            ),
+          );
+          for (const [id, record] of stored.records) {
+            if (record.identityType === 'identified') {
+              expect({
+                trace,
+                id,
+                isIdentified: record.isIdentified,
+                target: targets.has(id),
+              }).toEqual({ trace, id, isIdentified: true, target: true });
+            }
+          }
+        }),
+        { numRuns: Math.max(1, RUNS - 5), seed: SEED + 1 },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
