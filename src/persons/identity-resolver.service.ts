@@ -151,10 +151,12 @@ export class IdentityResolverService {
     const sourcePersonId = before.get(sourceId)?.personId;
     const targetPersonId = before.get(targetId)?.personId;
 
+    // The source person is the one a merge deletes; the target only changes its properties.
     const locked = await personStore.lockPersons(
       manager,
       orgId,
       [sourcePersonId, targetPersonId].filter((id): id is string => id !== undefined),
+      { deleting: sourcePersonId !== targetPersonId && sourcePersonId ? [sourcePersonId] : [] },
     );
     const after = await personStore.readIdentities(manager, orgId, [sourceId, targetId]);
     if (

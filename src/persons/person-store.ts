@@ -9,6 +9,14 @@ export interface LockedPerson extends PersonState {
   createdAt: Date;
 }
 
+interface PersonRow {
+  id: string;
+  properties: Record<string, unknown>;
+  property_times: PropertyTimes;
+  is_identified: boolean;
+  created_at: Date;
+}
+
 export interface IdentityRow {
   distinctId: string;
   personId: string;
@@ -21,7 +29,7 @@ export interface IdentityRow {
  *
  * Locking rule: whoever changes which person an existing identity points at, or deletes a
  * person, first holds that person's row lock (`lockPersons`, taken in id order so two merges
- * never wait on each other in a cycle).
+ * never wait on each other in a cycle); a deleter holds it FOR UPDATE.
  */
 export const personStore = {
   async readIdentities(
@@ -38,27 +46,36 @@ export const personStore = {
     return new Map(rows.map((row) => [row.distinctId, row]));
   },
 
-  /** Locks the persons in id order; persons deleted meanwhile are simply missing from the result. */
+  /**
+   * Locks the persons in id order; persons deleted meanwhile are simply missing from the result.
+   * A person about to be deleted (`deleting`) is locked FOR UPDATE, which also holds off inserts
+   * that would point an event or identity at it. The others take FOR NO KEY UPDATE: it excludes
+   * every other locker just the same, but lets plain captures keep adding events to the person.
+   */
   async lockPersons(
     manager: EntityManager,
     orgId: string,
     personIds: string[],
+    options: { deleting?: string[] } = {},
   ): Promise<Map<string, LockedPerson>> {
     const ids = [...new Set(personIds)].sort();
-    const rows: Array<{
-      id: string;
-      properties: Record<string, unknown>;
-      property_times: PropertyTimes;
-      is_identified: boolean;
-      created_at: Date;
-    }> = await manager.query(
+    const deleting = new Set(options.deleting ?? []);
+    const select = (mode: string) =>
       `SELECT id, properties, property_times, is_identified, created_at
          FROM analytics_persons
         WHERE org_id = $1 AND id = ANY($2::uuid[])
         ORDER BY id
-          FOR UPDATE`,
-      [orgId, ids],
-    );
+          FOR ${mode}`;
+    const rows: PersonRow[] = [];
+    if (deleting.size === 0) {
+      rows.push(...(await manager.query(select('NO KEY UPDATE'), [orgId, ids])));
+    } else {
+      // One statement per row, so the id order holds across the two lock modes.
+      for (const id of ids) {
+        const mode = deleting.has(id) ? 'UPDATE' : 'NO KEY UPDATE';
+        rows.push(...(await manager.query(select(mode), [orgId, [id]])));
+      }
+    }
     return new Map(
       rows.map((row) => [
         row.id,

@@ -375,4 +375,85 @@ describe('Identity resolution under concurrency, across two replicas', () => {
       );
     },
   );
+
+  /** Sends the requests at once and fails if they have not all been answered within `ms`. */
+  async function within(ms: number, requests: Test[]): Promise<Response[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([fireAll(requests), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits until a statement starting with `prefix` is waiting on a lock in this database. */
+  async function waitForLockWait(prefix: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const [{ count }] = await replicaA.dataSource.query(
+        `SELECT count(*)::int AS count FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'
+            AND ltrim(query) LIKE $1`,
+        [`${prefix}%`],
+      );
+      if (count > 0) {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new Error(`no statement "${prefix}…" came to wait on a lock`);
+  }
+
+  it('a merge held up half-way blocks captures for its source person only', async () => {
+    const source = 'held-merge-anon';
+    const target = 'held-merge-user';
+    await seedEvents(source, 5);
+    await seedEvents(target, 1);
+    // Holding one of the source's events stops the merge inside its UPDATE of events, with
+    // both persons locked: what can still get through is what a long merge would let through.
+    const blocker = replicaA.dataSource.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    try {
+      await blocker.query(
+        `SELECT id FROM analytics_events WHERE org_id = $1 AND distinct_id = $2 LIMIT 1
+            FOR UPDATE`,
+        [org.orgId, source],
+      );
+      const merge = fireAll([clients[1].identify(source, target)]);
+      await waitForLockWait('UPDATE analytics_events');
+
+      const meanwhile = await within(10_000, [
+        clients[0].capture({ event: 'still_flowing', distinct_id: target }),
+        clients[1].capture({ event: 'still_flowing', distinct_id: 'held-merge-bystander' }),
+        clients[0].set('held-merge-bystander', { plan: 'free' }),
+      ]);
+      expect(unexpected(meanwhile)).toEqual([]);
+      const onSource = fireAll([clients[0].capture({ event: 'waits', distinct_id: source })]);
+      await waitForLockWait('INSERT INTO analytics_events');
+
+      await blocker.rollbackTransaction();
+      const [merged] = await merge;
+      const [sourceCapture] = await onSource;
+
+      expect(merged.body).toMatchObject({ merged: true });
+      expect(sourceCapture.status).toBe(200);
+      const found = await records([source, target]);
+      expect(groupsOf(found)).toEqual([[source, target].sort()]);
+      expect(await eventPersons(replicaA.dataSource, org.orgId, [source, target])).toEqual(
+        [
+          { distinctId: source, personId: found.get(target)!.personId, count: 6 },
+          { distinctId: target, personId: found.get(target)!.personId, count: 3 },
+        ].sort((a, b) => (a.distinctId < b.distinctId ? -1 : 1)),
+      );
+    } finally {
+      if (blocker.isTransactionActive) {
+        await blocker.rollbackTransaction();
+      }
+      await blocker.release();
+    }
+  });
 });
