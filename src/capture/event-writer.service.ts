@@ -46,7 +46,9 @@ export class EventWriterService {
       const update = personUpdateFromEvent(event.properties, event.timestamp);
       return update ? [{ personId: event.personId, update }] : [];
     });
-    await this.identities.applyUpdates(manager, orgId, updates);
+    await this.identities.applyUpdates(manager, orgId, updates, {
+      eventsFor: [...new Set(stored.map((event) => event.personId))],
+    });
 
     const insertedIds = await insertEvents(manager, orgId, stored);
     await this.listeners.notify(

@@ -48,33 +48,46 @@ export const personStore = {
 
   /**
    * Locks the persons in id order; persons deleted meanwhile are simply missing from the result.
-   * A person about to be deleted (`deleting`) is locked FOR UPDATE, which also holds off inserts
-   * that would point an event or identity at it. The others take FOR NO KEY UPDATE: it excludes
-   * every other locker just the same, but lets plain captures keep adding events to the person.
+   * Each takes the weakest mode its holder needs, and all holders take theirs in the same order,
+   * so they queue instead of deadlocking:
+   * - `deleting`: FOR UPDATE, which also holds off inserts that would point an event or identity
+   *   at the person (their foreign-key checks take FOR KEY SHARE);
+   * - `keeping`: FOR KEY SHARE, for a writer that only adds events to the person and needs it
+   *   not to be deleted meanwhile, beside any number of other such writers;
+   * - the rest: FOR NO KEY UPDATE, for changing the person's columns; it excludes every other
+   *   locker but the keeping ones.
    */
   async lockPersons(
     manager: EntityManager,
     orgId: string,
     personIds: string[],
-    options: { deleting?: string[] } = {},
+    options: { deleting?: string[]; keeping?: string[] } = {},
   ): Promise<Map<string, LockedPerson>> {
     const ids = [...new Set(personIds)].sort();
     const deleting = new Set(options.deleting ?? []);
-    const select = (mode: string) =>
-      `SELECT id, properties, property_times, is_identified, created_at
-         FROM analytics_persons
-        WHERE org_id = $1 AND id = ANY($2::uuid[])
-        ORDER BY id
-          FOR ${mode}`;
+    const keeping = new Set(options.keeping ?? []);
+    const modeOf = (id: string) =>
+      deleting.has(id) ? 'UPDATE' : keeping.has(id) ? 'KEY SHARE' : 'NO KEY UPDATE';
+
+    // Consecutive ids that need the same mode share a statement; the runs go in id order.
     const rows: PersonRow[] = [];
-    if (deleting.size === 0) {
-      rows.push(...(await manager.query(select('NO KEY UPDATE'), [orgId, ids])));
-    } else {
-      // One statement per row, so the id order holds across the two lock modes.
-      for (const id of ids) {
-        const mode = deleting.has(id) ? 'UPDATE' : 'NO KEY UPDATE';
-        rows.push(...(await manager.query(select(mode), [orgId, [id]])));
+    for (let start = 0; start < ids.length;) {
+      const mode = modeOf(ids[start]);
+      let end = start + 1;
+      while (end < ids.length && modeOf(ids[end]) === mode) {
+        end++;
       }
+      rows.push(
+        ...(await manager.query(
+          `SELECT id, properties, property_times, is_identified, created_at
+             FROM analytics_persons
+            WHERE org_id = $1 AND id = ANY($2::uuid[])
+            ORDER BY id
+              FOR ${mode}`,
+          [orgId, ids.slice(start, end)],
+        )),
+      );
+      start = end;
     }
     return new Map(
       rows.map((row) => [
