@@ -4,16 +4,16 @@
  * embedded Postgres, so run `npm run build` first. Figures are reported as ratios to a plain
  * capture measured in the same run, because absolute times depend on the machine.
  *
- *   npx tsc -p bench/tsconfig.json && node dist-bench/merge-cost.js [--events 10000] [--rounds 3]
+ *   npm run build && npx tsc -p tsconfig.bench.json
+ *   node dist-bench/bench/merge-cost.js [--events 10000] [--rounds 3]
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freePort, spawnServer } from './bench-support';
 
-const MAIN = path.resolve(__dirname, '../dist/main.js');
+const MAIN = path.resolve(__dirname, '..', '..', 'dist', 'main.js');
 const BATCH_SIZE = 1000;
 const BYSTANDER_WORKERS = 4;
 
@@ -196,66 +196,23 @@ async function startServer(): Promise<{
   // mkdtemp makes the directory private; the embedded Postgres's initdb must be able to enter it.
   fs.chmodSync(dataDir, 0o755);
   const adminToken = `bench-${randomBytes(12).toString('hex')}`;
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
+  const server = await spawnServer(
+    MAIN,
+    {
       LOOM_DATA_DIR: dataDir,
       LOOM_PG_PORT: String(await freePort()),
       LOOM_ADMIN_TOKEN: adminToken,
-      LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  let hasExited = false;
-  const exited = new Promise<void>((resolve) =>
-    child.on('exit', () => {
-      hasExited = true;
-      resolve();
-    }),
+    '/health/ready',
   );
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await waitUntilReady(baseUrl, () => hasExited);
   return {
-    baseUrl,
+    baseUrl: server.baseUrl,
     adminToken,
     stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
+      await server.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-async function waitUntilReady(baseUrl: string, hasExited: () => boolean): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (hasExited()) {
-      throw new Error('the server exited before it was ready');
-    }
-    try {
-      if ((await fetch(`${baseUrl}/health/ready`)).ok) {
-        return;
-      }
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(100);
-  }
-  throw new Error('the server was not ready within 60 s');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,13 +1,13 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
+import { ingestionCors } from './capture/ingestion-cors.middleware';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import type { AppConfig } from './config/app-config';
-import { ValidationPipe } from '@nestjs/common';
 
 /**
  * Builds the HTTP application on an open DataSource. main.ts and the tests both call this, so
@@ -27,6 +27,8 @@ export async function createApp(
   );
 
   app.useLogger(app.get(Logger));
+  // Before routing, so that preflight requests to ingestion routes are answered, not 404s.
+  app.use(ingestionCors);
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
   app.useGlobalFilters(new ApiExceptionFilter());

@@ -4,12 +4,12 @@ import type { DataSource } from 'typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { CaptureModule } from './capture/capture.module';
-import { ingestionCors } from './capture/ingestion-cors.middleware';
 import { parseRequestBody } from './capture/request-body.parser';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { loggerOptions } from './config/logger-options';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
+import { ExperimentsModule } from './experiments/experiments.module';
 import { HealthModule } from './health/health.module';
 import { OrgsModule } from './orgs/orgs.module';
 import { PersonsModule } from './persons/persons.module';
@@ -29,13 +29,14 @@ export class AppModule implements NestModule {
         PersonsModule,
         EventsModule,
         CaptureModule,
+        ExperimentsModule,
         HealthModule,
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(ingestionCors, parseRequestBody).forRoutes('*');
+    consumer.apply(parseRequestBody).forRoutes('*');
   }
 }
 

@@ -1,3 +1,4 @@
+import { shutdownSignal } from './shutdown-signal';
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
@@ -23,63 +24,78 @@ async function main(): Promise<void> {
   }
   const log = pino({ level: config.logLevel });
 
-  let embedded: EmbeddedDatabase | undefined;
+  // A stop during start-up lets the current step finish (never cutting initdb short), then
+  // unwinds whatever had started.
+  const started: Started = {};
+  shutdownSignal.listen((signal) => {
+    if (started.listening) {
+      void shutdownAndExit(started, signal, log);
+    }
+  });
+
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === undefined) {
-    embedded = await startEmbeddedPostgres({
+    started.embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
       port: config.embeddedPgPort,
       log: (message) => log.debug({ component: 'embedded-postgres' }, message),
     });
-    databaseUrl = embedded.url;
+    databaseUrl = started.embedded.url;
     log.info(
       { data_dir: config.dataDir, port: config.embeddedPgPort },
       'Embedded PostgreSQL started',
     );
   }
+  if (shutdownSignal.received === undefined) {
+    started.dataSource = await openDatabase(databaseUrl, config.databasePoolSize);
+  }
+  if (shutdownSignal.received === undefined) {
+    started.app = await createApp(config, started.dataSource!);
+    await started.app.listen(config.port, config.host);
+    started.listening = true;
+    log.info({ url: `http://${config.host}:${config.port}` }, 'Loom Analytics is listening');
+  }
+  if (shutdownSignal.received !== undefined && !started.listening) {
+    await shutdownAndExit(started, shutdownSignal.received, log);
+  }
+}
 
-  const dataSource = await openDatabase(databaseUrl, config.databasePoolSize);
-  const app = await createApp(config, dataSource);
-  await app.listen(config.port, config.host);
-  log.info({ url: `http://${config.host}:${config.port}` }, 'Loom Analytics is listening');
+interface Started {
+  embedded?: EmbeddedDatabase;
+  dataSource?: DataSource;
+  app?: INestApplication;
+  listening?: boolean;
+}
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      return;
-    }
-    stopping = true;
-    log.info({ signal }, 'Shutting down: finishing requests in flight');
-    shutdown(app, dataSource, embedded)
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        log.error({ err: error }, 'Shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+async function shutdownAndExit(started: Started, signal: string, log: pino.Logger): Promise<void> {
+  log.info({ signal }, 'Shutting down: finishing requests in flight');
+  try {
+    await shutdown(started);
+    log.info('Stopped');
+    process.exit(0);
+  } catch (error) {
+    log.error({ err: error }, 'Shutdown failed');
+    process.exit(1);
+  }
 }
 
 /**
  * Order matters: stop accepting connections and let requests in flight finish (their events
  * are committed before they answer), then close the pool, then stop the database.
  */
-async function shutdown(
-  app: INestApplication,
-  dataSource: DataSource,
-  embedded: EmbeddedDatabase | undefined,
-): Promise<void> {
-  const server = app.getHttpServer() as Server;
-  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-  const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-  try {
-    await app.close();
-  } finally {
-    clearInterval(idleSweep);
-    clearTimeout(deadline);
+async function shutdown({ app, dataSource, embedded }: Started): Promise<void> {
+  if (app) {
+    const server = app.getHttpServer() as Server;
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+    const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    try {
+      await app.close();
+    } finally {
+      clearInterval(idleSweep);
+      clearTimeout(deadline);
+    }
   }
-  await dataSource.destroy();
+  await dataSource?.destroy();
   await embedded?.stop();
 }
 

@@ -4,6 +4,8 @@ import { ApiError } from '../common/api-error';
 import { uuidV7 } from '../common/uuid-v7';
 import { hashSecret, randomSecret } from '../auth/secret-hash';
 import { ApiKey, ApiKeyType } from './api-key.entity';
+import { ApiKeyCache } from './api-key-cache';
+import { REVOCATION_CHANNEL } from './revocation-listener.service';
 
 const KEY_PREFIXES: Record<ApiKeyType, string> = {
   write: 'loom_analytics_write_',
@@ -20,7 +22,10 @@ export class ApiKeysService {
   private readonly logger = new Logger(ApiKeysService.name);
   private readonly keys: Repository<ApiKey>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cache: ApiKeyCache,
+  ) {
     this.keys = dataSource.getRepository(ApiKey);
   }
 
@@ -61,19 +66,43 @@ export class ApiKeysService {
 
     if (apiKey.revokedAt === null) {
       apiKey.revokedAt = new Date();
-      await this.keys.update({ orgId, id, revokedAt: IsNull() }, { revokedAt: apiKey.revokedAt });
+      const { keyHash } = await this.keys
+        .createQueryBuilder('key')
+        .select('key.keyHash', 'keyHash')
+        .where('key.orgId = :orgId AND key.id = :id', { orgId, id })
+        .getRawOne<{ keyHash: string }>()
+        .then((row) => row!);
+      // The notice is sent by the same transaction, so no replica can hear it before the
+      // revocation is visible, and none keeps serving the key after it commits.
+      await this.dataSource.transaction(async (manager) => {
+        await manager.update(
+          ApiKey,
+          { orgId, id, revokedAt: IsNull() },
+          { revokedAt: apiKey.revokedAt },
+        );
+        await manager.query('SELECT pg_notify($1, $2)', [REVOCATION_CHANNEL, keyHash]);
+      });
+      this.cache.evict(keyHash);
       this.logger.log({ org_id: orgId, key_id: id }, 'API key revoked');
     }
     return apiKey;
   }
 
   /**
-   * The live key for a presented secret. Looked up by hash on every request, with no cache, so
-   * a revocation takes effect on every replica at once.
+   * The live key for a presented secret, from the cache when it is there. A revocation evicts
+   * the key here and, through NOTIFY, on every replica, so it takes effect at once everywhere.
+   * `last_used_at` is therefore a lower bound: it is written when a key is (re)loaded.
    */
   async findActiveBySecret(secret: string): Promise<ApiKey | null> {
-    const apiKey = await this.keys.findOneBy({ keyHash: hashSecret(secret), revokedAt: IsNull() });
+    const keyHash = hashSecret(secret);
+    const cached = this.cache.get(keyHash);
+    if (cached) {
+      return cached;
+    }
+
+    const apiKey = await this.keys.findOneBy({ keyHash, revokedAt: IsNull() });
     if (apiKey) {
+      this.cache.set(keyHash, apiKey);
       this.touch(apiKey);
     }
     return apiKey;

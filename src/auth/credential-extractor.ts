@@ -33,13 +33,28 @@ export function extractCredential(request: Request): PresentedCredential | undef
   return undefined;
 }
 
-/** `api_key` or `token` at the top of the body, or on the first event of an array body. */
+/**
+ * `api_key` or `token` at the top of the body; else on the first event (of an array body or of
+ * `batch`), where PostHog's browser SDK puts it, as `token` inside the event's properties.
+ */
 function keyFromBody(body: unknown): string | undefined {
-  const holder = Array.isArray(body) ? body[0] : body;
-  if (typeof holder !== 'object' || holder === null) {
+  const topLevel = keyOf(body);
+  if (topLevel !== undefined) {
+    return topLevel;
+  }
+  const events = Array.isArray(body) ? body : isObject(body) ? body.batch : undefined;
+  const first: unknown = Array.isArray(events) ? events[0] : undefined;
+  return keyOf(first) ?? (isObject(first) ? keyOf(first.properties) : undefined);
+}
+
+function keyOf(holder: unknown): string | undefined {
+  if (!isObject(holder)) {
     return undefined;
   }
-  const { api_key: apiKey, token } = holder as { api_key?: unknown; token?: unknown };
-  const key = apiKey ?? token;
+  const key = holder.api_key ?? holder.token;
   return typeof key === 'string' && key.length > 0 ? key : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,6 +4,7 @@ import type { Request } from 'express';
 import { CurrentPrincipal, RequireScope } from '../auth/require-scope.decorator';
 import type { Principal } from '../auth/principal';
 import { ApiError } from '../common/api-error';
+import { distinctIdProblem } from '../common/distinct-id-rules';
 import { toPublicId } from '../common/public-id';
 import { CaptureService } from './capture.service';
 import { IngestResponse, toIngestResponse } from './ingest-response';
@@ -74,6 +75,11 @@ export class CaptureController {
     const input = requireObject(body);
     requireField(input, 'distinct_id');
     requireField(input, 'user_id');
+    // The user id travels as the event's distinct_id; checked first so errors name user_id.
+    const problem = distinctIdProblem(input.user_id, 'user_id');
+    if (problem) {
+      throw ApiError.badRequest('invalid_distinct_id', problem);
+    }
     const event = {
       event: '$identify',
       distinct_id: input.user_id,

@@ -108,6 +108,7 @@ export class CaptureService {
         sourceId: idString(anonymousId, '$anon_distinct_id'),
         targetId: event.distinctId,
         update,
+        fields: { source: '$anon_distinct_id', target: 'distinct_id' },
       });
     }
 
@@ -121,6 +122,7 @@ export class CaptureService {
         sourceId: idString(alias, 'alias'),
         targetId: event.distinctId,
         update,
+        fields: { source: 'alias', target: 'distinct_id' },
       });
     }
     return undefined;

@@ -12,6 +12,8 @@ import {
 import type { NormalizedEvent, RequestContext } from './normalized-event';
 import { parseTimestamp } from './timestamp-parser';
 
+const NIL_UUID = /^0{8}-0{4}-0{4}-0{4}-0{12}$/;
+
 export type NormalizeResult =
   | { ok: true; event: NormalizedEvent; warning?: { code: string; message: string } }
   | { ok: false; code: string; message: string };
@@ -50,6 +52,10 @@ export function normalizeEvent(raw: unknown, context: RequestContext): Normalize
   const id = input.uuid ?? input.id;
   if (id !== undefined && id !== null && (typeof id !== 'string' || !isUuid(id))) {
     return reject('invalid_uuid', 'uuid must be a UUID string');
+  }
+  if (typeof id === 'string' && NIL_UUID.test(id)) {
+    // Every event sent with it would be taken for a retry of the first and silently dropped.
+    return reject('invalid_uuid', 'uuid must be unique per event; the nil UUID is not');
   }
 
   const time = resolveTime(input, context);

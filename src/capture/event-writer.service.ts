@@ -4,34 +4,69 @@ import { inTransaction } from '../database/transaction';
 import { personUpdateFromEvent } from '../persons/person-properties';
 import { IdentityResolverService } from '../persons/identity-resolver.service';
 import { EventWriteListeners, StoredEvent } from './event-write-listeners';
+import { GroupCommit } from './group-commit';
 import type { NormalizedEvent } from './normalized-event';
+
+interface WriteRequest {
+  orgId: string;
+  events: NormalizedEvent[];
+}
+
+// The person each distinct id of a request resolved to.
+type PersonIdsByDistinctId = Map<string, string>;
+
+// Two transactions at once: one commits (waiting on fsync) while the next one forms and runs;
+// 5000 events bound one transaction's statements to a few megabytes of parameters.
+const MAX_CONCURRENT_COMMITS = 2;
+const MAX_EVENTS_PER_COMMIT = 5000;
 
 /**
  * Stores validated events durably: persons resolved (and created) for their distinct ids,
- * `$set`-style person updates applied, events inserted with one multi-row statement, all in one
- * transaction that has committed before the caller answers the client.
+ * `$set`-style person updates applied, events inserted with one multi-row statement. Concurrent
+ * requests share one transaction (group commit), and each caller is answered only after the
+ * transaction that holds its events has committed.
  */
 @Injectable()
 export class EventWriterService {
+  private readonly groupCommit: GroupCommit<WriteRequest, PersonIdsByDistinctId>;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly identities: IdentityResolverService,
     private readonly listeners: EventWriteListeners,
-  ) {}
+  ) {
+    this.groupCommit = new GroupCommit((requests) => this.commit(requests), {
+      maxConcurrentCommits: MAX_CONCURRENT_COMMITS,
+      maxGroupWeight: MAX_EVENTS_PER_COMMIT,
+      weigh: (request) => request.events.length,
+    });
+  }
 
-  /** Returns the person each distinct id resolved to. */
-  async write(orgId: string, events: NormalizedEvent[]): Promise<Map<string, string>> {
+  async write(orgId: string, events: NormalizedEvent[]): Promise<PersonIdsByDistinctId> {
     if (events.length === 0) {
       return new Map();
     }
-    return inTransaction(this.dataSource, (manager) => this.writeIn(manager, orgId, events));
+    return this.groupCommit.submit({ orgId, events });
+  }
+
+  /** One transaction for a group of requests; a conflict with another transaction reruns it. */
+  private commit(requests: WriteRequest[]): Promise<PersonIdsByDistinctId[]> {
+    return inTransaction(this.dataSource, async (manager) => {
+      const personIdsByOrg = new Map<string, PersonIdsByDistinctId>();
+      // Orgs in a fixed order, so two groups lock their persons in one global order too.
+      const byOrg = [...groupByOrg(requests)].sort(([a], [b]) => (a < b ? -1 : 1));
+      for (const [orgId, events] of byOrg) {
+        personIdsByOrg.set(orgId, await this.writeIn(manager, orgId, events));
+      }
+      return requests.map((request) => personIdsByOrg.get(request.orgId)!);
+    });
   }
 
   private async writeIn(
     manager: EntityManager,
     orgId: string,
     events: NormalizedEvent[],
-  ): Promise<Map<string, string>> {
+  ): Promise<PersonIdsByDistinctId> {
     const personIds = await this.identities.resolveDistinctIds(
       manager,
       orgId,
@@ -60,9 +95,18 @@ export class EventWriterService {
   }
 }
 
+function groupByOrg(requests: WriteRequest[]): Map<string, NormalizedEvent[]> {
+  const byOrg = new Map<string, NormalizedEvent[]>();
+  for (const { orgId, events } of requests) {
+    byOrg.set(orgId, [...(byOrg.get(orgId) ?? []), ...events]);
+  }
+  return byOrg;
+}
+
 /**
- * One INSERT for the whole batch through unnest, so the cost is one round trip whatever the
- * batch size. A uuid already stored (a client retry) is skipped by the primary key.
+ * One INSERT for the whole group through unnest, so the cost is one round trip whatever the
+ * group's size. A uuid already stored (a client retry) is skipped by the primary key; two
+ * copies of one uuid in the same statement are too.
  */
 async function insertEvents(
   manager: EntityManager,

@@ -10,7 +10,12 @@ export const MAX_DECODED_BODY_BYTES = 20 * 1024 * 1024;
 // 64. Anything deeper than this is refused before it is parsed at all.
 const MAX_BODY_DEPTH = 128;
 
-const gunzip = promisify(zlib.gunzip);
+const DECODERS: Record<string, (input: Buffer, options: zlib.ZlibOptions) => Promise<Buffer>> = {
+  gzip: promisify(zlib.gunzip),
+  'x-gzip': promisify(zlib.gunzip),
+  deflate: promisify(zlib.inflate),
+  br: promisify(zlib.brotliDecompress),
+};
 
 /**
  * Reads every JSON-ish body by hand, because SDKs send more than `application/json`: beacons
@@ -37,8 +42,9 @@ async function readBody(request: Request): Promise<unknown> {
     return undefined;
   }
 
-  const decoded = isGzip(request, raw) ? await decompress(raw) : raw;
-  const text = decodeForm(request, decoded.toString('utf8'));
+  const decoded = await decode(request, raw);
+  // A byte-order mark is legal at the start of UTF-8 text but not of JSON.
+  const text = decodeForm(request, decoded.toString('utf8').replace(/^\uFEFF/, ''));
   if (text.trim().length === 0) {
     return undefined;
   }
@@ -50,11 +56,9 @@ async function readBody(request: Request): Promise<unknown> {
   }
   try {
     return JSON.parse(text);
-  } catch (error) {
-    throw ApiError.badRequest(
-      'invalid_json',
-      `Body is not valid JSON: ${(error as Error).message}`,
-    );
+  } catch {
+    // The parser's own message quotes the body, which may be binary or hold secrets.
+    throw ApiError.badRequest('invalid_json', 'Body is not valid JSON');
   }
 }
 
@@ -82,21 +86,47 @@ function readRaw(request: Request): Promise<Buffer> {
   });
 }
 
-function isGzip(request: Request, raw: Buffer): boolean {
-  const encoding = String(request.headers['content-encoding'] ?? '').toLowerCase();
-  const hasMagic = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
-  return encoding.includes('gzip') || hasMagic;
-}
+/**
+ * Undoes the declared Content-Encoding (gzip, deflate, br). A body with no declared encoding is
+ * still gunzipped when it starts with gzip's magic bytes: posthog-js sends it that way.
+ */
+async function decode(request: Request, raw: Buffer): Promise<Buffer> {
+  const declared = String(request.headers['content-encoding'] ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((encoding) => encoding.trim())
+    .filter((encoding) => encoding !== '' && encoding !== 'identity');
+  if (declared.length > 1) {
+    throw unsupportedEncoding(declared.join(', '));
+  }
 
-async function decompress(raw: Buffer): Promise<Buffer> {
+  const encoding = declared[0] ?? (raw[0] === 0x1f && raw[1] === 0x8b ? 'gzip' : undefined);
+  if (encoding === undefined) {
+    return raw;
+  }
+  const decoder = DECODERS[encoding];
+  if (!decoder) {
+    throw unsupportedEncoding(encoding);
+  }
   try {
-    return await gunzip(raw, { maxOutputLength: MAX_DECODED_BODY_BYTES });
+    return await decoder(raw, { maxOutputLength: MAX_DECODED_BODY_BYTES });
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
       throw tooLarge();
     }
-    throw ApiError.badRequest('invalid_gzip', 'Body is not valid gzip (truncated or corrupt)');
+    throw ApiError.badRequest(
+      encoding.endsWith('gzip') ? 'invalid_gzip' : 'invalid_encoding',
+      `Body is not valid ${encoding} data (truncated or corrupt)`,
+    );
   }
+}
+
+function unsupportedEncoding(encoding: string): ApiError {
+  return new ApiError(
+    415,
+    'unsupported_encoding',
+    `Content-Encoding "${encoding}" is not supported; use gzip, deflate or br`,
+  );
 }
 
 /**

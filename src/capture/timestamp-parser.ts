@@ -51,10 +51,17 @@ function fromIso(text: string): Date | undefined {
     return undefined;
   }
 
-  return withinYears(new Date(date.getTime() - zoneOffsetMinutes(zone) * 60_000));
+  const offsetMinutes = zoneOffsetMinutes(zone);
+  if (offsetMinutes === undefined) {
+    return undefined;
+  }
+  return withinYears(new Date(date.getTime() - offsetMinutes * 60_000));
 }
 
-function zoneOffsetMinutes(zone: string | undefined): number {
+// Real zones range from UTC-12:00 to UTC+14:00; anything past that is a malformed time.
+const MAX_OFFSET_MINUTES = 14 * 60;
+
+function zoneOffsetMinutes(zone: string | undefined): number | undefined {
   if (zone === undefined || zone.toUpperCase() === 'Z') {
     return 0;
   }
@@ -62,6 +69,9 @@ function zoneOffsetMinutes(zone: string | undefined): number {
   const digits = zone.slice(1).replace(':', '');
   const hours = Number(digits.slice(0, 2));
   const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+  if (minutes > 59 || hours * 60 + minutes > MAX_OFFSET_MINUTES) {
+    return undefined;
+  }
   return sign * (hours * 60 + minutes);
 }
 

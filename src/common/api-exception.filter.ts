@@ -50,6 +50,16 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       return fromHttpException(exception);
     }
+    if (isDataException(exception)) {
+      // SQLSTATE class 22: a value Postgres cannot hold or compare (U+0000 in text, say). Every
+      // route should refuse such values itself; this keeps a missed one a 400, never a 500.
+      return {
+        statusCode: HttpStatus.BAD_REQUEST,
+        error: 'invalid_value',
+        message:
+          'A value in the request cannot be stored or compared (for example, it contains U+0000)',
+      };
+    }
     return {
       statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
       error: 'internal_error',
@@ -67,7 +77,10 @@ function fromHttpException(exception: HttpException): ErrorBody {
       : exception.message;
 
   // class-validator reports a list of messages; the first one leads, the rest go in details.
-  const list = Array.isArray(messages) ? messages.map(String) : [String(messages)];
+  // Messages never echo a query string: the router's "Cannot GET /path?…" would repeat a key.
+  const list = (Array.isArray(messages) ? messages.map(String) : [String(messages)]).map((text) =>
+    text.startsWith('Cannot ') ? text.replace(/\?\S*/, '') : text,
+  );
   return {
     statusCode: status,
     error: statusCode(status),
@@ -97,4 +110,10 @@ function statusCode(status: number): string {
     default:
       return status >= 500 ? 'internal_error' : 'http_error';
   }
+}
+
+function isDataException(exception: unknown): boolean {
+  const withCode = exception as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = withCode?.driverError?.code ?? withCode?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }

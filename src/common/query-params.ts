@@ -28,7 +28,25 @@ export function readOptionalString(value: unknown, name: string): string | undef
   if (typeof value !== 'string') {
     throw ApiError.badRequest('invalid_query', `${name} must be given once, as a string`);
   }
+  if (/\p{Cc}/u.test(value)) {
+    throw ApiError.badRequest('invalid_query', `${name} must not contain control characters`);
+  }
   return value;
+}
+
+/**
+ * Refuses parameters a route does not know. Without this, `?distinct_id[]=x` (or a typo)
+ * would be ignored and the filter silently dropped, answering with every row instead.
+ */
+export function assertKnownParams(query: Record<string, unknown>, known: readonly string[]): void {
+  const unknown = Object.keys(query).filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw ApiError.badRequest(
+      'invalid_query',
+      `Unknown query parameter ${unknown.map((name) => `"${name}"`).join(', ')}; ` +
+        `this route takes ${known.join(', ')}`,
+    );
+  }
 }
 
 export function readOptionalDate(value: unknown, name: string): Date | undefined {

@@ -2,11 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from './app-config';
 
-// Keys may travel in the query string (beacons); they never reach a log line.
-const SECRET_QUERY_PARAMS = /([?&](?:api_key|token)=)[^&]*/gi;
+// Distinct ids are often emails: the by-distinct-id segment is masked like a secret.
+const PERSONAL_PATH_SEGMENT = /(\/by-distinct-id\/)[^/]*/;
 
+/**
+ * The path alone: query strings can carry keys (beacons send them there) in spellings no
+ * pattern can list (`api%5Fkey`, `api_key[]`, …), so none of the query is ever logged.
+ */
 export function redactUrl(url: string | undefined): string | undefined {
-  return url?.replace(SECRET_QUERY_PARAMS, '$1[redacted]');
+  const path = url?.split('?')[0];
+  return path?.replace(PERSONAL_PATH_SEGMENT, '$1[redacted]');
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { ApiKey } from '../api-keys/api-key.entity';
 import { AnalyticsEvent } from '../events/event.entity';
+import { Experiment } from '../experiments/experiment.entity';
 import { Org } from '../orgs/org.entity';
 import { OrgMember } from '../orgs/org-member.entity';
 import { User } from '../orgs/user.entity';
@@ -8,6 +9,7 @@ import { UserToken } from '../orgs/user-token.entity';
 import { Person } from '../persons/person.entity';
 import { PersonIdentity } from '../persons/person-identity.entity';
 import { InitialSchema1764806400000 } from './migrations/1764806400000-initial-schema';
+import { ExperimentResultsIndexes1764892800000 } from './migrations/1764892800000-experiment-results-indexes';
 
 export const ENTITIES = [
   Org,
@@ -18,9 +20,10 @@ export const ENTITIES = [
   Person,
   PersonIdentity,
   AnalyticsEvent,
+  Experiment,
 ];
 
-export const MIGRATIONS = [InitialSchema1764806400000];
+export const MIGRATIONS = [InitialSchema1764806400000, ExperimentResultsIndexes1764892800000];
 
 export function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({

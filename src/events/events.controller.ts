@@ -4,8 +4,23 @@ import { CurrentPrincipal, RequireScope } from '../auth/require-scope.decorator'
 import type { Principal } from '../auth/principal';
 import { ApiError } from '../common/api-error';
 import { parsePublicId, toPublicId } from '../common/public-id';
-import { readInteger, readOptionalDate, readOptionalString } from '../common/query-params';
+import {
+  assertKnownParams,
+  readInteger,
+  readOptionalDate,
+  readOptionalString,
+} from '../common/query-params';
 import { EventRow, EventsQueryService } from './events-query.service';
+
+const EVENT_QUERY_PARAMS = [
+  'event_name',
+  'distinct_id',
+  'person_id',
+  'start_date',
+  'end_date',
+  'limit',
+  'cursor',
+] as const;
 
 @ApiTags('events')
 @Controller('api/analytics/events')
@@ -22,6 +37,7 @@ export class EventsController {
   @ApiQuery({ name: 'limit', required: false, description: '1–1000, default 100' })
   @ApiQuery({ name: 'cursor', required: false, description: 'next_cursor of the previous page' })
   async list(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, unknown>) {
+    assertKnownParams(query, EVENT_QUERY_PARAMS);
     const personParam = readOptionalString(query.person_id, 'person_id');
     let personId: string | undefined;
     if (personParam !== undefined) {

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import { inTransaction, StaleReadError } from '../database/transaction';
-import { distinctIdProblem, isPlaceholderId } from '../capture/event-rules';
+import { distinctIdProblem, isPlaceholderId } from '../common/distinct-id-rules';
 import { applyPersonUpdate, mergePersonStates, PersonUpdate } from './person-properties';
 import { IdentityRow, LockedPerson, personStore } from './person-store';
 
@@ -13,6 +13,8 @@ export interface LinkRequest {
   // The id that survives (the user id of identify, the distinct id of alias).
   targetId: string;
   update?: PersonUpdate;
+  // How the request named the two ids, so errors point at the right field.
+  fields?: { source: string; target: string };
 }
 
 export interface LinkResult {
@@ -34,10 +36,15 @@ export class IdentityResolverService {
 
   /** identify and alias: join `sourceId` to `targetId`'s person as DESIGN.md's rules 3–7 say. */
   async link(request: LinkRequest): Promise<LinkResult> {
-    for (const id of [request.sourceId, request.targetId]) {
-      assertMergeable(id);
-    }
-    const result = await inTransaction(this.dataSource, (manager) => this.linkIn(manager, request));
+    const fields = request.fields ?? { source: 'distinct_id', target: 'distinct_id' };
+    assertMergeable(request.sourceId, fields.source);
+    assertMergeable(request.targetId, fields.target);
+
+    const result = await inTransaction(this.dataSource, (manager) =>
+      request.sourceId === request.targetId
+        ? this.updateOnly(manager, request)
+        : this.linkIn(manager, request),
+    );
     this.logger.debug(
       { org_id: request.orgId, person_id: result.personId, merged: result.merged },
       'Identity link',
@@ -73,17 +80,8 @@ export class IdentityResolverService {
       return result;
     }
 
-    const now = new Date();
-    const created = new Map<string, string>();
-    for (const distinctId of missing) {
-      const personId = await personStore.insertPerson(manager, orgId, {
-        properties: {},
-        times: {},
-        isIdentified: false,
-        createdAt: now,
-      });
-      created.set(distinctId, personId);
-    }
+    const newPersonIds = await personStore.insertAnonymousPersons(manager, orgId, missing.length);
+    const created = new Map(missing.map((distinctId, i) => [distinctId, newPersonIds[i]]));
     const inserted = await personStore.insertIdentities(
       manager,
       orgId,
@@ -153,6 +151,21 @@ export class IdentityResolverService {
     }
   }
 
+  /**
+   * One id on both sides links nothing (rule 4): only the properties apply. Neither the person
+   * nor the id is marked identified, so a self-alias sent with a public key cannot lock an
+   * anonymous id out of its real sign-in later.
+   */
+  private async updateOnly(manager: EntityManager, request: LinkRequest): Promise<LinkResult> {
+    const { orgId, targetId, update } = request;
+    const personIds = await this.resolveDistinctIds(manager, orgId, [targetId]);
+    const personId = personIds.get(targetId)!;
+    if (update) {
+      await this.applyUpdates(manager, orgId, [{ personId, update }]);
+    }
+    return { personId, merged: false };
+  }
+
   private async linkIn(manager: EntityManager, request: LinkRequest): Promise<LinkResult> {
     const { orgId, sourceId, targetId, update } = request;
     const before = await personStore.readIdentities(manager, orgId, [sourceId, targetId]);
@@ -179,12 +192,9 @@ export class IdentityResolverService {
     const source = sourcePersonId === undefined ? undefined : locked.get(sourcePersonId);
     const target = targetPersonId === undefined ? undefined : locked.get(targetPersonId);
 
-    if (sourceId === targetId && !target) {
-      // identify(U, U) for an id never seen: nothing to join, only a person to create.
-      return { ...(await this.createLinkedPerson(manager, request)), merged: false };
-    }
-    if (sourceId === targetId || (source && target && source.id === target.id)) {
-      return this.finish(manager, orgId, target!, targetId, update, { merged: false });
+    if (source && target && source.id === target.id) {
+      const person = target;
+      return this.finish(manager, orgId, person, targetId, update, { merged: false });
     }
     if (!source && !target) {
       return this.createLinkedPerson(manager, request);
@@ -291,15 +301,15 @@ export class IdentityResolverService {
 }
 
 /** Placeholder and malformed ids never take part in a merge. */
-function assertMergeable(distinctId: string): void {
-  const problem = distinctIdProblem(distinctId);
+function assertMergeable(distinctId: string, field: string): void {
+  const problem = distinctIdProblem(distinctId, field);
   if (problem) {
     throw ApiError.badRequest('invalid_distinct_id', problem);
   }
   if (isPlaceholderId(distinctId)) {
     throw ApiError.badRequest(
       'illegal_distinct_id',
-      `"${distinctId}" is a placeholder, not a real id; it cannot be identified or aliased`,
+      `${field} "${distinctId}" is a placeholder, not a real id; it cannot be identified or aliased`,
     );
   }
 }

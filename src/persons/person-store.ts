@@ -112,10 +112,24 @@ export const personStore = {
     await manager.query(
       `INSERT INTO analytics_persons
          (org_id, id, properties, property_times, is_identified, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, now())`,
+       VALUES ($1, $2, $3, $4, $5, $6, $6)`,
       [orgId, id, state.properties, state.times, state.isIdentified, state.createdAt],
     );
     return id;
+  },
+
+  /** Creates `count` empty anonymous persons with one statement; returns their ids. */
+  async insertAnonymousPersons(
+    manager: EntityManager,
+    orgId: string,
+    count: number,
+  ): Promise<string[]> {
+    const ids = Array.from({ length: count }, () => uuidV7());
+    await manager.query(
+      `INSERT INTO analytics_persons (org_id, id) SELECT $1, unnest($2::uuid[])`,
+      [orgId, ids],
+    );
+    return ids;
   },
 
   /** Inserts identities that do not exist yet; returns the distinct ids it actually inserted. */

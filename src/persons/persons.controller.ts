@@ -4,7 +4,8 @@ import { CurrentPrincipal, RequireScope } from '../auth/require-scope.decorator'
 import type { Principal } from '../auth/principal';
 import { ApiError } from '../common/api-error';
 import { parsePublicId } from '../common/public-id';
-import { readInteger } from '../common/query-params';
+import { assertKnownParams, readInteger } from '../common/query-params';
+import { distinctIdProblem } from '../common/distinct-id-rules';
 import { PersonsService } from './persons.service';
 import { PersonView, toPersonView } from './person.view';
 
@@ -19,11 +20,11 @@ export class PersonsController {
   @ApiQuery({ name: 'offset', required: false })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Query('limit') limitParam: unknown,
-    @Query('offset') offsetParam: unknown,
+    @Query() query: Record<string, unknown>,
   ): Promise<{ results: PersonView[]; limit: number; offset: number }> {
-    const limit = readInteger(limitParam, 'limit', { min: 1, max: 1000, fallback: 100 });
-    const offset = readInteger(offsetParam, 'offset', { min: 0, max: 10_000_000, fallback: 0 });
+    assertKnownParams(query, ['limit', 'offset']);
+    const limit = readInteger(query.limit, 'limit', { min: 1, max: 1000, fallback: 100 });
+    const offset = readInteger(query.offset, 'offset', { min: 0, max: 10_000_000, fallback: 0 });
     const rows = await this.persons.list(principal.orgId, limit, offset);
     return { results: rows.map(toPersonView), limit, offset };
   }
@@ -33,6 +34,10 @@ export class PersonsController {
     @CurrentPrincipal() principal: Principal,
     @Param('distinctId') distinctId: string,
   ) {
+    const problem = distinctIdProblem(distinctId);
+    if (problem) {
+      throw ApiError.badRequest('invalid_distinct_id', problem);
+    }
     const { person, identities } = await this.persons.findByDistinctId(principal.orgId, distinctId);
     return { person: toPersonView(person), identities };
   }

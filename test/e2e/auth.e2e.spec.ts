@@ -197,6 +197,53 @@ describe('API keys and scopes', () => {
   });
 });
 
+describe('Key revocation across replicas', () => {
+  let first: TestApp;
+  let second: TestApp;
+
+  beforeAll(async () => {
+    first = await startTestApp();
+    second = await startTestApp({ databaseUrl: first.databaseUrl });
+  });
+  afterAll(async () => {
+    await second.close();
+    await first.close();
+  });
+
+  it('stops a key on every replica once revoked on one, even after the others cached it', async () => {
+    const created = await first
+      .http()
+      .post('/api/analytics/api-keys')
+      .set('Authorization', `Bearer ${first.adminToken}`)
+      .send({ name: 'cached', key_type: 'write' })
+      .expect(201);
+    const key = created.body.key as string;
+    const capture = (app: TestApp) =>
+      app
+        .http()
+        .post('/api/analytics/capture')
+        .set('X-API-Key', key)
+        .send({ event: 'x', distinct_id: 'r' });
+    await capture(second).expect(200);
+    await capture(second).expect(200);
+
+    await first
+      .http()
+      .delete(`/api/analytics/api-keys/${created.body.id}`)
+      .set('Authorization', `Bearer ${first.adminToken}`)
+      .expect(200);
+
+    // The notice travels through Postgres; allow it a moment, far below the cache's TTL.
+    const deadline = Date.now() + 2000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      status = (await capture(second)).status;
+    }
+    expect(status).toBe(401);
+    await capture(first).expect(401);
+  });
+});
+
 describe('Tenant isolation', () => {
   let sut: TestApp;
 

@@ -121,13 +121,19 @@ class IdentityModel {
     if (isPlaceholder(source) || isPlaceholder(target)) {
       return { status: 400 };
     }
+    if (source === target) {
+      // Rule 4: properties only; the id is neither created identified nor marked so.
+      const person = this.personFor(target) ?? this.newPerson([target], false, 'anonymous');
+      applyUpdate(person, update, at);
+      this.countEvent(target);
+      return { status: 200, personKey: person.key, merged: false };
+    }
     const sourcePerson = this.personFor(source);
     const targetPerson = this.personFor(target);
     let outcome: LinkOutcome;
 
-    if (source === target || (sourcePerson && sourcePerson === targetPerson)) {
-      const person = targetPerson ?? this.newPerson([target], true, 'identified');
-      outcome = { status: 200, personKey: person.key, merged: false };
+    if (sourcePerson && sourcePerson === targetPerson) {
+      outcome = { status: 200, personKey: sourcePerson.key, merged: false };
     } else if (!sourcePerson && !targetPerson) {
       const person = this.newPerson([target], true, 'identified');
       this.join(source, person, 'anonymous');
@@ -528,7 +534,13 @@ describe('Identity resolution against a reference model (fast-check)', () => {
           // An identified person is never merged away, so every person a link answered with is
           // still there and still holds that link's target: two identified persons never joined.
           ops.forEach((op, index) => {
-            if (op.kind === 'capture' || op.kind === 'set' || op.form !== 'endpoint') {
+            // A self-link answers with the id's person as it is, anonymous ones included.
+            if (
+              op.kind === 'capture' ||
+              op.kind === 'set' ||
+              op.form !== 'endpoint' ||
+              op.source === op.target
+            ) {
               return;
             }
             if (responses[index].status !== 200) {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
-import { runToExit, startServerProcess } from '../support/server-process';
+import { runToExit, startAndInterrupt, startServerProcess } from '../support/server-process';
 
 const ADMIN_TOKEN = 'lifecycle-admin-token-0123456789';
 
@@ -161,6 +161,44 @@ describe('The server as a process (npm start)', () => {
       await restarted.stop();
     }
   });
+
+  it.each([
+    [
+      'while initdb creates the cluster',
+      (dir: string) => () => fs.existsSync(path.join(dir, 'pg')),
+    ],
+    [
+      'once Postgres is up',
+      () => (output: string) => output.includes('Embedded PostgreSQL started'),
+    ],
+  ])(
+    'survives a stop %s on its very first start, and starts cleanly afterwards',
+    async (_moment, moment) => {
+      const freshDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-interrupted-'));
+      fs.chmodSync(freshDir, 0o755);
+      const env = {
+        LOOM_DATA_DIR: freshDir,
+        LOOM_PG_PORT: String(await freePort()),
+        LOOM_ADMIN_TOKEN: ADMIN_TOKEN,
+      };
+      try {
+        const interrupted = await startAndInterrupt(
+          { ...env, PORT: String(await freePort()) },
+          moment(freshDir),
+        );
+        expect(interrupted.code).toBe(0);
+
+        const server = await startServerProcess({ env });
+        const keys = await fetch(`${server.baseUrl}/api/analytics/api-keys`, {
+          headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        expect(keys.status).toBe(200);
+        expect(await server.stop()).toBe(0);
+      } finally {
+        fs.rmSync(freshDir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses to start on bad configuration and names every bad variable', async () => {
     const { code, output } = await runToExit({

@@ -89,3 +89,32 @@ export function runToExit(
     child.on('exit', (code) => resolve({ code, output }));
   });
 }
+
+/**
+ * Starts dist/main.js and sends it SIGTERM as soon as `when(output)` holds: a chosen moment of
+ * its start-up (polled every 20 ms).
+ */
+export function startAndInterrupt(
+  env: Record<string, string>,
+  when: (output: string) => boolean,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, LOG_LEVEL: 'debug', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const poll = setInterval(() => {
+      if (when(output)) {
+        clearInterval(poll);
+        child.kill('SIGTERM');
+      }
+    }, 20);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      resolve({ code, output });
+    });
+  });
+}
