@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { inTransaction } from '../database/transaction';
+import { inTransaction, sqlState } from '../database/transaction';
 import { personUpdateFromEvent } from '../persons/person-properties';
 import { IdentityResolverService } from '../persons/identity-resolver.service';
 import { EventWriteListeners, StoredEvent } from './event-write-listeners';
@@ -19,6 +19,9 @@ type PersonIdsByDistinctId = Map<string, string>;
 // 5000 events bound one transaction's statements to a few megabytes of parameters.
 const MAX_CONCURRENT_COMMITS = 2;
 const MAX_EVENTS_PER_COMMIT = 5000;
+
+// A group never queues for a person's row lock (see write()); Postgres answers this instead.
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Stores validated events durably: persons resolved (and created) for their distinct ids,
@@ -46,7 +49,19 @@ export class EventWriterService {
     if (events.length === 0) {
       return new Map();
     }
-    return this.groupCommit.submit({ orgId, events });
+    try {
+      return await this.groupCommit.submit({ orgId, events });
+    } catch (error) {
+      if (sqlState(error) !== LOCK_NOT_AVAILABLE) {
+        throw error;
+      }
+      // A person of this request is held by a merge, a deletion or a busy $set. Waiting for it
+      // inside the group would stall every request of the group, and with every commit slot
+      // stalled so, all ingestion: wait in a transaction of its own instead.
+      return inTransaction(this.dataSource, (manager) =>
+        this.writeIn(manager, orgId, events, { noWait: false }),
+      );
+    }
   }
 
   /** One transaction for a group of requests; a conflict with another transaction reruns it. */
@@ -56,7 +71,7 @@ export class EventWriterService {
       // Orgs in a fixed order, so two groups lock their persons in one global order too.
       const byOrg = [...groupByOrg(requests)].sort(([a], [b]) => (a < b ? -1 : 1));
       for (const [orgId, events] of byOrg) {
-        personIdsByOrg.set(orgId, await this.writeIn(manager, orgId, events));
+        personIdsByOrg.set(orgId, await this.writeIn(manager, orgId, events, { noWait: true }));
       }
       return requests.map((request) => personIdsByOrg.get(request.orgId)!);
     });
@@ -66,6 +81,7 @@ export class EventWriterService {
     manager: EntityManager,
     orgId: string,
     events: NormalizedEvent[],
+    options: { noWait: boolean },
   ): Promise<PersonIdsByDistinctId> {
     const personIds = await this.identities.resolveDistinctIds(
       manager,
@@ -83,6 +99,7 @@ export class EventWriterService {
     });
     await this.identities.applyUpdates(manager, orgId, updates, {
       eventsFor: [...new Set(stored.map((event) => event.personId))],
+      noWait: options.noWait,
     });
 
     const insertedIds = await insertEvents(manager, orgId, stored);

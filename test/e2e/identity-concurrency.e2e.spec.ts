@@ -492,22 +492,30 @@ describe('Identity resolution under concurrency, across two replicas', () => {
         clients[0].set('held-merge-bystander', { plan: 'free' }),
       ]);
       expect(unexpected(meanwhile)).toEqual([]);
+      // Two captures for the source, one after the other, on one replica: were each to wait
+      // inside a group commit, they would hold both of its commit slots and stall everyone.
       const onSource = fireAll([clients[0].capture({ event: 'waits', distinct_id: source })]);
-      // The merge's UPDATE and now this capture, whichever of its statements meets the lock.
       await waitForLockWaits('', 2);
+      const againOnSource = fireAll([clients[0].capture({ event: 'waits', distinct_id: source })]);
+      await waitForLockWaits('', 3);
+      const stillServed = await within(10_000, [
+        clients[0].capture({ event: 'still_flowing', distinct_id: 'held-merge-bystander' }),
+        clients[0].capture({ event: 'still_flowing', distinct_id: target }),
+      ]);
+      expect(unexpected(stillServed)).toEqual([]);
 
       await blocker.rollbackTransaction();
       const [merged] = await merge;
-      const [sourceCapture] = await onSource;
+      const sourceCaptures = [...(await onSource), ...(await againOnSource)];
 
       expect(merged.body).toMatchObject({ merged: true });
-      expect(sourceCapture.status).toBe(200);
+      expect(unexpected(sourceCaptures)).toEqual([]);
       const found = await records([source, target]);
       expect(groupsOf(found)).toEqual([[source, target].sort()]);
       expect(await eventPersons(replicaA.dataSource, org.orgId, [source, target])).toEqual(
         [
-          { distinctId: source, personId: found.get(target)!.personId, count: 6 },
-          { distinctId: target, personId: found.get(target)!.personId, count: 3 },
+          { distinctId: source, personId: found.get(target)!.personId, count: 7 },
+          { distinctId: target, personId: found.get(target)!.personId, count: 4 },
         ].sort((a, b) => (a.distinctId < b.distinctId ? -1 : 1)),
       );
     } finally {
