@@ -67,24 +67,21 @@ describe('DELETE /api/analytics/persons/:id (a privacy deletion)', () => {
     await api.capture({ event: 'page_view', distinct_id: 'bystander' }).expect(200);
     const personId = await personIdOf('erase-user');
     const uuid = personId.replace(/^per_/, '');
-    // The exposure writer lives with the experiments module; this row stands where it would put
-    // one, so the test shows a deletion takes exposures with their events.
-    const [event] = await replicaA.dataSource.query(
-      'SELECT id FROM analytics_events WHERE org_id = $1 AND person_id = $2 LIMIT 1',
-      [org.orgId, uuid],
-    );
-    await replicaA.dataSource.query(
-      `INSERT INTO exposure_logs (org_id, event_id, flag_key, variant, user_id, person_id, "timestamp")
-       VALUES ($1, $2, 'new-checkout', 'test', 'erase-user', $3, now())`,
-      [org.orgId, event.id, uuid],
-    );
+    await api
+      .capture({
+        event: '$feature_flag_called',
+        distinct_id: 'erase-anon',
+        properties: { $feature_flag: 'new-checkout', $feature_flag_response: 'test' },
+      })
+      .expect(200);
+    expect(await countRows('exposure_logs', 'person_id', uuid)).toBe(1);
 
     const response = await deletePerson(replicaB, personId).expect(200);
 
     expect(response.body).toEqual({
       id: personId,
       deleted: true,
-      deleted_events: 4,
+      deleted_events: 5,
       deleted_identities: 2,
     });
     await api.read(`persons/${personId}`).expect(404);
@@ -163,7 +160,7 @@ describe('DELETE /api/analytics/persons/:id (a privacy deletion)', () => {
   });
 
   it.each([0, 1, 2])(
-    'round %d: a deletion racing captures, sets and an alias on its ids leaves no orphan and loses no later event',
+    'round %d: a deletion racing captures, sets, an alias and merges into it leaves no orphan and loses no later event',
     async (round) => {
       const anon = `racing-erase-anon-${round}`;
       const user = `racing-erase-user-${round}`;
@@ -172,6 +169,16 @@ describe('DELETE /api/analytics/persons/:id (a privacy deletion)', () => {
         .expect(200);
       await clients[0].identify(anon, user).expect(200);
       const personId = await personIdOf(user);
+      // Other visitors with histories of their own, identifying as the user while it is deleted.
+      const others = [0, 1, 2].map((k) => `racing-erase-other-${round}-${k}`);
+      for (const other of others) {
+        await clients[1]
+          .batch([
+            { event: 'before', distinct_id: other },
+            { event: 'before', distinct_id: other },
+          ])
+          .expect(200);
+      }
 
       const sends: Array<(api: Client) => Test> = [
         ...Array.from(
@@ -189,6 +196,7 @@ describe('DELETE /api/analytics/persons/:id (a privacy deletion)', () => {
           (_, i) => (api: Client) => api.set(i % 2 === 0 ? anon : user, { step: i }),
         ),
         (api: Client) => api.alias(user, `racing-erase-alias-${round}`),
+        ...others.map((other) => (api: Client) => api.identify(other, user)),
       ];
       const order = shuffled(
         sends.map((send, index) => ({ send, index })),
@@ -204,16 +212,17 @@ describe('DELETE /api/analytics/persons/:id (a privacy deletion)', () => {
       const deleted = responses[deleteAt].body;
       expect(deleted).toMatchObject({ id: personId, deleted: true });
       expect(await countRows('analytics_persons', 'id', personId.replace(/^per_/, ''))).toBe(0);
-      const ids = [anon, user, `racing-erase-alias-${round}`];
+      const ids = [anon, user, `racing-erase-alias-${round}`, ...others];
       const [{ count: remaining }] = await replicaA.dataSource.query(
         `SELECT count(*)::int AS count FROM analytics_events
           WHERE org_id = $1 AND distinct_id = ANY($2::text[])`,
         [org.orgId, ids],
       );
-      // 10 before + 1 $identify + 20 + 20 + 9 $set + 1 $create_alias: each either went with the
-      // person or was stored after the deletion on a new person; none vanished, none survived it.
+      // 10 before + 1 $identify + 20 + 20 + 9 $set + 1 $create_alias, and each other visitor's
+      // 2 + 1 $identify: each either went with the person (merged in before the deletion) or
+      // was stored after it on a new person; none vanished, none survived it.
       expect(deleted.deleted_events).toBeGreaterThanOrEqual(11);
-      expect(deleted.deleted_events + remaining).toBe(61);
+      expect(deleted.deleted_events + remaining).toBe(61 + others.length * 3);
       const records = await identityRecords(replicaA.dataSource, org.orgId, ids);
       for (const record of records.values()) {
         expect(`per_${record.personId}`).not.toBe(personId);
