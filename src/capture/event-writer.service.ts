@@ -20,7 +20,9 @@ type PersonIdsByDistinctId = Map<string, string>;
 const MAX_CONCURRENT_COMMITS = 2;
 const MAX_EVENTS_PER_COMMIT = 5000;
 
-// A group never queues for a person's row lock (see write()); Postgres answers this instead.
+// A group waits this long at most for a lock (see write()); then Postgres answers 55P03. Long
+// enough for another group's commit on a busy person, far shorter than a long merge.
+const GROUP_LOCK_TIMEOUT = '200ms';
 const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
@@ -55,23 +57,22 @@ export class EventWriterService {
       if (sqlState(error) !== LOCK_NOT_AVAILABLE) {
         throw error;
       }
-      // A person of this request is held by a merge, a deletion or a busy $set. Waiting for it
-      // inside the group would stall every request of the group, and with every commit slot
-      // stalled so, all ingestion: wait in a transaction of its own instead.
-      return inTransaction(this.dataSource, (manager) =>
-        this.writeIn(manager, orgId, events, { noWait: false }),
-      );
+      // A person of this request is held by a long merge or a deletion. Waiting for it inside
+      // the group would stall every request of the group, and with every commit slot stalled
+      // so, all ingestion: wait in a transaction of its own instead.
+      return inTransaction(this.dataSource, (manager) => this.writeIn(manager, orgId, events));
     }
   }
 
   /** One transaction for a group of requests; a conflict with another transaction reruns it. */
   private commit(requests: WriteRequest[]): Promise<PersonIdsByDistinctId[]> {
     return inTransaction(this.dataSource, async (manager) => {
+      await manager.query(`SET LOCAL lock_timeout = '${GROUP_LOCK_TIMEOUT}'`);
       const personIdsByOrg = new Map<string, PersonIdsByDistinctId>();
       // Orgs in a fixed order, so two groups lock their persons in one global order too.
       const byOrg = [...groupByOrg(requests)].sort(([a], [b]) => (a < b ? -1 : 1));
       for (const [orgId, events] of byOrg) {
-        personIdsByOrg.set(orgId, await this.writeIn(manager, orgId, events, { noWait: true }));
+        personIdsByOrg.set(orgId, await this.writeIn(manager, orgId, events));
       }
       return requests.map((request) => personIdsByOrg.get(request.orgId)!);
     });
@@ -81,7 +82,6 @@ export class EventWriterService {
     manager: EntityManager,
     orgId: string,
     events: NormalizedEvent[],
-    options: { noWait: boolean },
   ): Promise<PersonIdsByDistinctId> {
     const personIds = await this.identities.resolveDistinctIds(
       manager,
@@ -99,7 +99,6 @@ export class EventWriterService {
     });
     await this.identities.applyUpdates(manager, orgId, updates, {
       eventsFor: [...new Set(stored.map((event) => event.personId))],
-      noWait: options.noWait,
     });
 
     const insertedIds = await insertEvents(manager, orgId, stored);

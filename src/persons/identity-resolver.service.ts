@@ -117,14 +117,13 @@ export class IdentityResolverService {
    * Applies property updates to persons, locking them in id order. `eventsFor` names the persons
    * the caller is about to add events to: they are held in the same ordered pass (FOR KEY SHARE
    * when not updated), so the event insert's foreign-key checks wait on nothing, and a merge that
-   * locks the same persons queues behind the writer instead of deadlocking with it. `noWait`
-   * fails with 55P03 rather than wait for a person another transaction holds.
+   * locks the same persons queues behind the writer instead of deadlocking with it.
    */
   async applyUpdates(
     manager: EntityManager,
     orgId: string,
     updates: Array<{ personId: string; update: PersonUpdate }>,
-    options: { eventsFor?: string[]; noWait?: boolean } = {},
+    options: { eventsFor?: string[] } = {},
   ): Promise<void> {
     const updated = new Set(updates.map((item) => item.personId));
     const held = [...updated, ...(options.eventsFor ?? [])];
@@ -133,7 +132,6 @@ export class IdentityResolverService {
     }
     const persons = await personStore.lockPersons(manager, orgId, held, {
       keeping: held.filter((personId) => !updated.has(personId)),
-      noWait: options.noWait,
     });
     const gone = held.find((personId) => !persons.has(personId));
     if (gone) {

@@ -56,13 +56,12 @@ export const personStore = {
    *   not to be deleted meanwhile, beside any number of other such writers;
    * - the rest: FOR NO KEY UPDATE, for changing the person's columns; it excludes every other
    *   locker but the keeping ones.
-   * `noWait` fails at once (SQLSTATE 55P03) instead of queueing behind another holder.
    */
   async lockPersons(
     manager: EntityManager,
     orgId: string,
     personIds: string[],
-    options: { deleting?: string[]; keeping?: string[]; noWait?: boolean } = {},
+    options: { deleting?: string[]; keeping?: string[] } = {},
   ): Promise<Map<string, LockedPerson>> {
     const ids = [...new Set(personIds)].sort();
     const deleting = new Set(options.deleting ?? []);
@@ -84,7 +83,7 @@ export const personStore = {
              FROM analytics_persons
             WHERE org_id = $1 AND id = ANY($2::uuid[])
             ORDER BY id
-              FOR ${mode}${options.noWait ? ' NOWAIT' : ''}`,
+              FOR ${mode}`,
           [orgId, ids.slice(start, end)],
         )),
       );
