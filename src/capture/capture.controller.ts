@@ -7,6 +7,7 @@ import { ApiError } from '../common/api-error';
 import { distinctIdProblem } from '../common/distinct-id-rules';
 import { toPublicId } from '../common/public-id';
 import { CaptureService } from './capture.service';
+import { isPlaceholderId } from './event-rules';
 import { IngestResponse, toIngestResponse } from './ingest-response';
 import { buildRequestContext } from './request-context';
 
@@ -75,8 +76,11 @@ export class CaptureController {
     const input = requireObject(body);
     requireField(input, 'distinct_id');
     requireField(input, 'user_id');
+    refusePlaceholders(input, ['distinct_id', 'user_id']);
     // The user id travels as the event's distinct_id; checked first so errors name user_id.
-    const problem = distinctIdProblem(input.user_id, 'user_id');
+    // (Numbers are left to the event's own rules, which turn safe integers into strings.)
+    const problem =
+      typeof input.user_id === 'string' ? distinctIdProblem(input.user_id, 'user_id') : undefined;
     if (problem) {
       throw ApiError.badRequest('invalid_distinct_id', problem);
     }
@@ -104,6 +108,7 @@ export class CaptureController {
     const input = requireObject(body);
     requireField(input, 'distinct_id');
     requireField(input, 'alias');
+    refusePlaceholders(input, ['distinct_id', 'alias']);
     const event = {
       event: '$create_alias',
       distinct_id: input.distinct_id,
@@ -162,6 +167,22 @@ export class CaptureController {
 function requireField(input: Body, field: string): void {
   if (input[field] === undefined || input[field] === null) {
     throw ApiError.badRequest('missing_field', `${field} is required`);
+  }
+}
+
+/**
+ * Rule 3 before event validation: the user id of identify and the distinct id of alias become
+ * the event's distinct_id, where a blank one would be reported as merely invalid.
+ */
+function refusePlaceholders(input: Body, fields: string[]): void {
+  for (const field of fields) {
+    const value = input[field];
+    if (typeof value === 'string' && isPlaceholderId(value)) {
+      throw ApiError.badRequest(
+        'illegal_distinct_id',
+        `${field} "${value}" is a placeholder, not a real id; it cannot be identified or aliased`,
+      );
+    }
   }
 }
 

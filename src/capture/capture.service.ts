@@ -133,7 +133,8 @@ function idString(value: unknown, field: string): string {
   if (typeof value === 'string') {
     return value;
   }
-  if (typeof value === 'number' && Number.isFinite(value)) {
+  // As for distinct_id: only integers that JSON carried exactly.
+  if (Number.isSafeInteger(value)) {
     return String(value);
   }
   throw ApiError.badRequest('invalid_distinct_id', `${field} must be a string`);

@@ -80,10 +80,12 @@ export function normalizeEvent(raw: unknown, context: RequestContext): Normalize
 }
 
 // PostHog's SDKs sometimes put the distinct id inside the properties rather than beside them.
+// A numeric id becomes its decimal string only when JSON carried it exactly: past 2^53 two
+// different user ids would round to one string and join two people.
 function pickDistinctId(input: Record<string, unknown>): unknown {
   const direct = input.distinct_id;
   if (direct !== undefined && direct !== null) {
-    return typeof direct === 'number' && Number.isFinite(direct) ? String(direct) : direct;
+    return typeof direct === 'number' && Number.isSafeInteger(direct) ? String(direct) : direct;
   }
   const properties = input.properties as Record<string, unknown> | undefined;
   return typeof properties === 'object' && properties !== null ? properties.distinct_id : undefined;

@@ -8,7 +8,10 @@ const INGESTION_PATH = /^\/(api\/analytics\/(capture|batch|identify|alias|set)\/
  * Query routes get no CORS headers at all: they are for servers holding read/write keys.
  */
 export function ingestionCors(request: Request, response: Response, next: NextFunction): void {
-  if (!INGESTION_PATH.test(request.path)) {
+  // Nest mounts middleware on a wildcard, and Express strips the matched part from
+  // `request.path` (it reads "/" here); the original URL still holds the full path.
+  const path = request.originalUrl.split('?', 1)[0];
+  if (!INGESTION_PATH.test(path)) {
     next();
     return;
   }

@@ -30,7 +30,10 @@ export function allNumbersFinite(value: unknown): boolean {
       return false;
     }
     if (typeof node === 'object' && node !== null) {
-      pending.push(...Object.values(node));
+      // One push per child: spreading a 400 000-element array into push() overflows the stack.
+      for (const child of Object.values(node)) {
+        pending.push(child);
+      }
     }
   }
   return true;

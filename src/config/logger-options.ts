@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from './app-config';
 
+const INGESTION_PATH = /^\/(api\/analytics\/(capture|batch|identify|alias|set)|ingest\/)/;
+
 // Distinct ids are often emails: the by-distinct-id segment is masked like a secret.
 const PERSONAL_PATH_SEGMENT = /(\/by-distinct-id\/)[^/]*/;
 
@@ -36,6 +38,17 @@ export function loggerOptions(config: AppConfig): Params {
         res: (response: ServerResponse) => ({ statusCode: response.statusCode }),
       },
       autoLogging: { ignore: (request) => request.url?.startsWith('/health') ?? false },
+      // Ingestion answers thousands of requests a second; its successes are debug lines, so
+      // the log at info holds what an operator acts on: errors, refusals and admin calls.
+      customLogLevel: (request, response, error) => {
+        if (error || response.statusCode >= 500) {
+          return 'error';
+        }
+        if (response.statusCode >= 400) {
+          return 'warn';
+        }
+        return INGESTION_PATH.test(request.url ?? '') ? 'debug' : 'info';
+      },
     },
   };
 }

@@ -71,7 +71,15 @@ export async function startEmbeddedPostgres(
   });
 
   if (isNewCluster) {
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch {
+      throw new Error(
+        `Embedded PostgreSQL could not create its cluster in ${clusterDir}. When running as root, ` +
+          'Postgres runs as the "postgres" user, which must be able to enter every parent folder ' +
+          'of LOOM_DATA_DIR (a folder made by mktemp is 0700: chmod 755 it).',
+      );
+    }
   }
   try {
     await server.start();

@@ -18,7 +18,7 @@ export function decodeCursor(value: string): EventCursor {
     ) as unknown[];
     if (
       typeof timestamp === 'string' &&
-      !Number.isNaN(Date.parse(timestamp)) &&
+      isOwnTime(timestamp) &&
       typeof id === 'string' &&
       isUuid(id)
     ) {
@@ -28,4 +28,17 @@ export function decodeCursor(value: string): EventCursor {
     // Falls through to the error below: a cursor is either ours, intact, or refused.
   }
   throw ApiError.badRequest('invalid_cursor', 'cursor is not one this API returned');
+}
+
+/**
+ * Only what encodeCursor writes: a toISOString() time within years 1..9999. Date.parse alone
+ * accepts "1" or year 275760, which Postgres then refuses with an error, not an empty page.
+ */
+function isOwnTime(timestamp: string): boolean {
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime()) || date.toISOString() !== timestamp) {
+    return false;
+  }
+  const year = date.getUTCFullYear();
+  return year >= 1 && year <= 9999;
 }

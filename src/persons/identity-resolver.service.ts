@@ -193,8 +193,7 @@ export class IdentityResolverService {
     const target = targetPersonId === undefined ? undefined : locked.get(targetPersonId);
 
     if (source && target && source.id === target.id) {
-      const person = target;
-      return this.finish(manager, orgId, person, targetId, update, { merged: false });
+      return this.finish(manager, orgId, target, targetId, update, { merged: false });
     }
     if (!source && !target) {
       return this.createLinkedPerson(manager, request);
@@ -247,6 +246,7 @@ export class IdentityResolverService {
       properties: {},
       times: {},
       isIdentified: true,
+      // Not written: the database stamps a new person's created_at itself.
       createdAt: new Date(),
     };
     if (update) {
@@ -302,14 +302,15 @@ export class IdentityResolverService {
 
 /** Placeholder and malformed ids never take part in a merge. */
 function assertMergeable(distinctId: string, field: string): void {
-  const problem = distinctIdProblem(distinctId, field);
-  if (problem) {
-    throw ApiError.badRequest('invalid_distinct_id', problem);
-  }
+  // Placeholders first: a blank id is one (rule 3), not merely an invalid id.
   if (isPlaceholderId(distinctId)) {
     throw ApiError.badRequest(
       'illegal_distinct_id',
       `${field} "${distinctId}" is a placeholder, not a real id; it cannot be identified or aliased`,
     );
+  }
+  const problem = distinctIdProblem(distinctId, field);
+  if (problem) {
+    throw ApiError.badRequest('invalid_distinct_id', problem);
   }
 }

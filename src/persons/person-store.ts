@@ -106,14 +106,16 @@ export const personStore = {
   async insertPerson(
     manager: EntityManager,
     orgId: string,
-    state: PersonState & { isIdentified: boolean; createdAt: Date },
+    state: PersonState & { isIdentified: boolean },
   ): Promise<string> {
     const id = uuidV7();
+    // Both times come from one clock, the database's: mixing in the app's clock (or now(), the
+    // transaction's start) showed persons updated before they were created.
     await manager.query(
       `INSERT INTO analytics_persons
          (org_id, id, properties, property_times, is_identified, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $6)`,
-      [orgId, id, state.properties, state.times, state.isIdentified, state.createdAt],
+       VALUES ($1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp())`,
+      [orgId, id, state.properties, state.times, state.isIdentified],
     );
     return id;
   },
@@ -170,7 +172,7 @@ export const personStore = {
     await manager.query(
       `UPDATE analytics_persons
           SET properties = $3, property_times = $4, is_identified = $5, created_at = $6,
-              version = version + 1, updated_at = now()
+              version = version + 1, updated_at = clock_timestamp()
         WHERE org_id = $1 AND id = $2`,
       [orgId, person.id, person.properties, person.times, person.isIdentified, person.createdAt],
     );

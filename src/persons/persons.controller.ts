@@ -5,7 +5,6 @@ import type { Principal } from '../auth/principal';
 import { ApiError } from '../common/api-error';
 import { parsePublicId } from '../common/public-id';
 import { assertKnownParams, readInteger } from '../common/query-params';
-import { distinctIdProblem } from '../common/distinct-id-rules';
 import { PersonsService } from './persons.service';
 import { PersonView, toPersonView } from './person.view';
 
@@ -34,10 +33,6 @@ export class PersonsController {
     @CurrentPrincipal() principal: Principal,
     @Param('distinctId') distinctId: string,
   ) {
-    const problem = distinctIdProblem(distinctId);
-    if (problem) {
-      throw ApiError.badRequest('invalid_distinct_id', problem);
-    }
     const { person, identities } = await this.persons.findByDistinctId(principal.orgId, distinctId);
     return { person: toPersonView(person), identities };
   }

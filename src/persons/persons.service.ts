@@ -29,6 +29,10 @@ export class PersonsService {
   }
 
   async findByDistinctId(orgId: string, distinctId: string): Promise<PersonWithIdentities> {
+    // Postgres text cannot hold U+0000, so no identity has one (and the query would fail).
+    if (distinctId.includes('\u0000')) {
+      throw ApiError.notFound('person_not_found', 'No person has this distinct_id');
+    }
     const [person]: PersonRow[] = await this.dataSource.query(
       `SELECT p.id, p.properties, p.is_identified, p.created_at, p.updated_at
          FROM analytics_person_identities i

@@ -9,6 +9,10 @@ import { freePort } from './free-port';
  * directory. Each test file then makes its own database on it (see test-database.ts).
  */
 export default async function globalSetup(): Promise<void> {
+  // Run off UTC (Chatham is +12:45/+13:45) so a time read in the server's zone shows up as a
+  // failure; workers inherit this. An explicit TZ from the caller wins.
+  process.env.TZ ??= 'Pacific/Chatham';
+
   if (process.env.DATABASE_URL) {
     process.env.LOOM_TEST_DATABASE_URL = process.env.DATABASE_URL;
     return;

@@ -20,13 +20,20 @@ export interface TestApp {
 export interface TestAppOptions {
   // Serve a database another TestApp already uses: two replicas on one Postgres.
   databaseUrl?: string;
+  // More environment for loadConfig, e.g. TRUST_PROXY.
+  env?: Record<string, string>;
 }
 
 /** The real app, on a real Postgres (its own database), listening on an ephemeral port. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? (await createTestDatabase());
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
-  const config = loadConfig({ LOOM_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'silent', PORT: '0' });
+  const config = loadConfig({
+    LOOM_ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    ...options.env,
+  });
 
   const dataSource = await openDatabase(databaseUrl, 10);
   const app = await createApp(config, dataSource);
