@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { inTransaction } from '../database/transaction';
+import { inTransaction, sqlState } from '../database/transaction';
 import { personUpdateFromEvent } from '../persons/person-properties';
 import { IdentityResolverService } from '../persons/identity-resolver.service';
 import { EventWriteListeners, StoredEvent } from './event-write-listeners';
@@ -19,6 +19,11 @@ type PersonIdsByDistinctId = Map<string, string>;
 // 5000 events bound one transaction's statements to a few megabytes of parameters.
 const MAX_CONCURRENT_COMMITS = 2;
 const MAX_EVENTS_PER_COMMIT = 5000;
+
+// A group waits this long at most for a lock (see write()); then Postgres answers 55P03. Long
+// enough for another group's commit on a busy person, far shorter than a long merge.
+const GROUP_LOCK_TIMEOUT = '200ms';
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Stores validated events durably: persons resolved (and created) for their distinct ids,
@@ -46,14 +51,27 @@ export class EventWriterService {
     if (events.length === 0) {
       return new Map();
     }
-    return this.groupCommit.submit({ orgId, events });
+    try {
+      return await this.groupCommit.submit({ orgId, events });
+    } catch (error) {
+      if (sqlState(error) !== LOCK_NOT_AVAILABLE) {
+        throw error;
+      }
+      // A person of this request is held by a long merge or a deletion. Waiting for it inside
+      // the group would stall every request of the group, and with every commit slot stalled
+      // so, all ingestion: wait in a transaction of its own instead.
+      return inTransaction(this.dataSource, (manager) => this.writeIn(manager, orgId, events));
+    }
   }
 
   /** One transaction for a group of requests; a conflict with another transaction reruns it. */
   private commit(requests: WriteRequest[]): Promise<PersonIdsByDistinctId[]> {
     return inTransaction(this.dataSource, async (manager) => {
+      await manager.query(`SET LOCAL lock_timeout = '${GROUP_LOCK_TIMEOUT}'`);
       const personIdsByOrg = new Map<string, PersonIdsByDistinctId>();
-      for (const [orgId, events] of groupByOrg(requests)) {
+      // Orgs in a fixed order, so two groups lock their persons in one global order too.
+      const byOrg = [...groupByOrg(requests)].sort(([a], [b]) => (a < b ? -1 : 1));
+      for (const [orgId, events] of byOrg) {
         personIdsByOrg.set(orgId, await this.writeIn(manager, orgId, events));
       }
       return requests.map((request) => personIdsByOrg.get(request.orgId)!);
@@ -79,7 +97,9 @@ export class EventWriterService {
       const update = personUpdateFromEvent(event.properties, event.timestamp);
       return update ? [{ personId: event.personId, update }] : [];
     });
-    await this.identities.applyUpdates(manager, orgId, updates);
+    await this.identities.applyUpdates(manager, orgId, updates, {
+      eventsFor: [...new Set(stored.map((event) => event.personId))],
+    });
 
     const insertedIds = await insertEvents(manager, orgId, stored);
     await this.listeners.notify(

@@ -113,27 +113,35 @@ export class IdentityResolverService {
     return result;
   }
 
-  /** Applies property updates to persons, locking them in id order. */
+  /**
+   * Applies property updates to persons, locking them in id order. `eventsFor` names the persons
+   * the caller is about to add events to: they are held in the same ordered pass (FOR KEY SHARE
+   * when not updated), so the event insert's foreign-key checks wait on nothing, and a merge that
+   * locks the same persons queues behind the writer instead of deadlocking with it.
+   */
   async applyUpdates(
     manager: EntityManager,
     orgId: string,
     updates: Array<{ personId: string; update: PersonUpdate }>,
+    options: { eventsFor?: string[] } = {},
   ): Promise<void> {
-    if (updates.length === 0) {
+    const updated = new Set(updates.map((item) => item.personId));
+    const held = [...updated, ...(options.eventsFor ?? [])];
+    if (held.length === 0) {
       return;
     }
-    const persons = await personStore.lockPersons(
-      manager,
-      orgId,
-      updates.map((item) => item.personId),
-    );
+    const persons = await personStore.lockPersons(manager, orgId, held, {
+      keeping: held.filter((personId) => !updated.has(personId)),
+    });
+    const gone = held.find((personId) => !persons.has(personId));
+    if (gone) {
+      // Merged away or deleted after we resolved it: resolve again from the start.
+      throw new StaleReadError(`person ${gone} is gone`);
+    }
+
     const changed = new Set<LockedPerson>();
     for (const { personId, update } of updates) {
-      const person = persons.get(personId);
-      if (!person) {
-        // Merged away or deleted after we resolved it: resolve again from the start.
-        throw new StaleReadError(`person ${personId} is gone`);
-      }
+      const person = persons.get(personId)!;
       if (applyPersonUpdate(person, update)) {
         changed.add(person);
       }
@@ -164,10 +172,12 @@ export class IdentityResolverService {
     const sourcePersonId = before.get(sourceId)?.personId;
     const targetPersonId = before.get(targetId)?.personId;
 
+    // The source person is the one a merge deletes; the target only changes its properties.
     const locked = await personStore.lockPersons(
       manager,
       orgId,
       [sourcePersonId, targetPersonId].filter((id): id is string => id !== undefined),
+      { deleting: sourcePersonId !== targetPersonId && sourcePersonId ? [sourcePersonId] : [] },
     );
     const after = await personStore.readIdentities(manager, orgId, [sourceId, targetId]);
     if (

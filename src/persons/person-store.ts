@@ -9,6 +9,14 @@ export interface LockedPerson extends PersonState {
   createdAt: Date;
 }
 
+interface PersonRow {
+  id: string;
+  properties: Record<string, unknown>;
+  property_times: PropertyTimes;
+  is_identified: boolean;
+  created_at: Date;
+}
+
 export interface IdentityRow {
   distinctId: string;
   personId: string;
@@ -21,7 +29,7 @@ export interface IdentityRow {
  *
  * Locking rule: whoever changes which person an existing identity points at, or deletes a
  * person, first holds that person's row lock (`lockPersons`, taken in id order so two merges
- * never wait on each other in a cycle).
+ * never wait on each other in a cycle); a deleter holds it FOR UPDATE.
  */
 export const personStore = {
   async readIdentities(
@@ -38,27 +46,49 @@ export const personStore = {
     return new Map(rows.map((row) => [row.distinctId, row]));
   },
 
-  /** Locks the persons in id order; persons deleted meanwhile are simply missing from the result. */
+  /**
+   * Locks the persons in id order; persons deleted meanwhile are simply missing from the result.
+   * Each takes the weakest mode its holder needs, and all holders take theirs in the same order,
+   * so they queue instead of deadlocking:
+   * - `deleting`: FOR UPDATE, which also holds off inserts that would point an event or identity
+   *   at the person (their foreign-key checks take FOR KEY SHARE);
+   * - `keeping`: FOR KEY SHARE, for a writer that only adds events to the person and needs it
+   *   not to be deleted meanwhile, beside any number of other such writers;
+   * - the rest: FOR NO KEY UPDATE, for changing the person's columns; it excludes every other
+   *   locker but the keeping ones.
+   */
   async lockPersons(
     manager: EntityManager,
     orgId: string,
     personIds: string[],
+    options: { deleting?: string[]; keeping?: string[] } = {},
   ): Promise<Map<string, LockedPerson>> {
     const ids = [...new Set(personIds)].sort();
-    const rows: Array<{
-      id: string;
-      properties: Record<string, unknown>;
-      property_times: PropertyTimes;
-      is_identified: boolean;
-      created_at: Date;
-    }> = await manager.query(
-      `SELECT id, properties, property_times, is_identified, created_at
-         FROM analytics_persons
-        WHERE org_id = $1 AND id = ANY($2::uuid[])
-        ORDER BY id
-          FOR UPDATE`,
-      [orgId, ids],
-    );
+    const deleting = new Set(options.deleting ?? []);
+    const keeping = new Set(options.keeping ?? []);
+    const modeOf = (id: string) =>
+      deleting.has(id) ? 'UPDATE' : keeping.has(id) ? 'KEY SHARE' : 'NO KEY UPDATE';
+
+    // Consecutive ids that need the same mode share a statement; the runs go in id order.
+    const rows: PersonRow[] = [];
+    for (let start = 0; start < ids.length;) {
+      const mode = modeOf(ids[start]);
+      let end = start + 1;
+      while (end < ids.length && modeOf(ids[end]) === mode) {
+        end++;
+      }
+      rows.push(
+        ...(await manager.query(
+          `SELECT id, properties, property_times, is_identified, created_at
+             FROM analytics_persons
+            WHERE org_id = $1 AND id = ANY($2::uuid[])
+            ORDER BY id
+              FOR ${mode}`,
+          [orgId, ids.slice(start, end)],
+        )),
+      );
+      start = end;
+    }
     return new Map(
       rows.map((row) => [
         row.id,

@@ -74,7 +74,9 @@ export class PersonsService {
    */
   async delete(orgId: string, personId: string): Promise<{ events: number; identities: number }> {
     const counts = await inTransaction(this.dataSource, async (manager) => {
-      const locked = await personStore.lockPersons(manager, orgId, [personId]);
+      const locked = await personStore.lockPersons(manager, orgId, [personId], {
+        deleting: [personId],
+      });
       if (!locked.has(personId)) {
         throw ApiError.notFound('person_not_found', 'No person with this id in your org');
       }
