@@ -1,33 +1,60 @@
 export const MAX_DISTINCT_ID_LENGTH = 200;
 
-// Whitespace and invisible format characters (zero-width space, joiners, BOM) only.
-const BLANK = /^[\p{White_Space}\p{Cf}]*$/u;
+// Characters that show nothing: whitespace, format characters (zero-width space, joiners, BOM),
+// the combining grapheme joiner, Hangul fillers and the blank Braille pattern.
+const INVISIBLE = '\\p{White_Space}\\p{Cf}\\u034F\\u115F\\u1160\\u3164\\uFFA0\\u2800';
+const BLANK = new RegExp(`^[${INVISIBLE}]*$`, 'u');
+const INVISIBLE_RUN = new RegExp(`[${INVISIBLE}]+`, 'gu');
 
-// Values SDKs send when the real id is missing: merging on them would join strangers.
-const PLACEHOLDER_IDS = new Set([
-  'anonymous',
-  'guest',
-  'distinct_id',
-  'distinctid',
-  'id',
-  'not_authenticated',
-  'email',
-  'undefined',
-  'null',
-  'none',
-  'nan',
-  'true',
-  'false',
-  '0',
-  '[object object]',
-]);
+// Zero written any way a number can be: 0, -0, 00, 0.0, .0, 0e5.
+const ZERO = /^[+-]?(0+\.?0*|\.0+)(e[+-]?\d+)?$/;
 
+// Wrappers that careless code puts around a missing value: quotes, backticks, brackets.
+const WRAPPED = /^(["'`(<[{])(.*)(["'`)>\]}])$/;
+
+// Values SDKs send when the real id is missing: merging on them would join strangers. Compared
+// with invisible characters (spaces included) removed, as the ids themselves are.
+const PLACEHOLDER_IDS = new Set(
+  [
+    'anonymous',
+    'guest',
+    'distinct_id',
+    'distinctid',
+    'id',
+    'not_authenticated',
+    'email',
+    'undefined',
+    'null',
+    'none',
+    'nan',
+    'true',
+    'false',
+    '0',
+    '[object object]',
+    '[object undefined]',
+    'nil',
+    '{}',
+    '[]',
+  ].map((id) => id.replace(/\s+/g, '')),
+);
+
+/**
+ * True for ids that stand for "no id": the list above however it is dressed up (any case,
+ * full-width letters, invisible characters around it, quotes or brackets), any spelling of the
+ * number zero, and ids that show nothing at all.
+ */
 export function isPlaceholderId(distinctId: string): boolean {
-  const unquoted = distinctId
-    .trim()
-    .replace(/^(["'])(.*)\1$/, '$2')
-    .trim();
-  return unquoted.length === 0 || PLACEHOLDER_IDS.has(unquoted.toLowerCase());
+  let bare = distinctId.normalize('NFKC').replace(INVISIBLE_RUN, '').toLowerCase();
+  for (;;) {
+    if (bare.length === 0 || PLACEHOLDER_IDS.has(bare) || ZERO.test(bare)) {
+      return true;
+    }
+    const wrapped = WRAPPED.exec(bare);
+    if (!wrapped) {
+      return false;
+    }
+    bare = wrapped[2].replace(INVISIBLE_RUN, '');
+  }
 }
 
 /** Why a distinct id is unusable, or undefined when it is fine. Ids are never trimmed or folded. */

@@ -87,6 +87,41 @@ describe('Hostile and careless clients', () => {
     expect(response.status).toBe(status);
   });
 
+  it.each([
+    'undefined\u200b',
+    '\u200bnull',
+    'None\u2060',
+    '\u3164null',
+    '\u034fundefined',
+    '`null`',
+    '""null""',
+    '(null)',
+    '<null>',
+    'nil',
+    '\uff4e\uff55\uff4c\uff4c',
+    '-0',
+    '0.0',
+    '00',
+    '[object Undefined]',
+    '{}',
+    '[]',
+    '\u3164',
+    '\u2800',
+    '\u200b\u034f',
+  ])('refuses the dressed-up placeholder %j in identify and alias, merging nothing', async (id) => {
+    await client.capture({ event: 'visit', distinct_id: 'dressed-owner' }).expect(200);
+    const identify = await client.identify(id, 'dressed-user@example.com');
+    expect(identify.status).toBe(400);
+    expect(identify.body.error).toBe('illegal_distinct_id');
+    const alias = await client.alias('dressed-owner', id);
+    expect(alias.status).toBe(400);
+    expect(alias.body.error).toBe('illegal_distinct_id');
+    const owner = await client.person('dressed-owner');
+    expect(owner.identities).toEqual([
+      { distinct_id: 'dressed-owner', identity_type: 'anonymous' },
+    ]);
+  });
+
   it('refuses an API key name with control characters', async () => {
     await sut
       .http()

@@ -81,8 +81,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 /**
- * DESIGN.md's identity rules, kept as small as they can be stated: persons are sets of ids, each
- * property key keeps the stamp (kind and time) of the update that decided it.
+ * DESIGN.md's identity rules, kept as small as they can be stated: persons are sets of ids; for
+ * each property key, rule 8 is the outcome of replaying its updates in event-time order, which
+ * needs the latest $set/$unset and the $set_once values that came after it.
  */
 type StampKind = 'set' | 'set_once' | 'unset';
 
@@ -92,10 +93,15 @@ interface Stamp {
   value?: number;
 }
 
+interface KeyHistory {
+  decision?: Stamp;
+  laterOnces: Array<{ at: number; value: number }>;
+}
+
 interface ModelPerson {
   key: number;
   identified: boolean;
-  stamps: Map<string, Stamp>;
+  keys: Map<string, KeyHistory>;
 }
 
 type LinkOutcome =
@@ -185,9 +191,11 @@ class IdentityModel {
 
   properties(person: ModelPerson): Props {
     const visible: Props = {};
-    for (const [key, stamp] of person.stamps) {
-      if (stamp.kind !== 'unset') {
-        visible[key] = stamp.value!;
+    for (const [key, history] of person.keys) {
+      const value =
+        history.decision?.kind === 'set' ? history.decision.value : history.laterOnces[0]?.value;
+      if (value !== undefined) {
+        visible[key] = value;
       }
     }
     return visible;
@@ -203,7 +211,7 @@ class IdentityModel {
     identified: boolean,
     type: 'anonymous' | 'identified',
   ): ModelPerson {
-    const person: ModelPerson = { key: this.nextKey++, identified, stamps: new Map() };
+    const person: ModelPerson = { key: this.nextKey++, identified, keys: new Map() };
     this.persons.set(person.key, person);
     for (const id of ids) {
       this.join(id, person, type);
@@ -223,8 +231,13 @@ class IdentityModel {
         this.personOf.set(id, target.key);
       }
     }
-    for (const [key, stamp] of source.stamps) {
-      applyStamp(target, key, stamp, false);
+    for (const [key, history] of source.keys) {
+      if (history.decision) {
+        applyStamp(target, key, history.decision, false);
+      }
+      for (const once of history.laterOnces) {
+        applyStamp(target, key, { kind: 'set_once', ...once }, false);
+      }
     }
     this.persons.delete(source.key);
   }
@@ -248,29 +261,28 @@ function applyUpdate(person: ModelPerson, update: PersonUpdate, at: number): voi
 }
 
 /**
- * Whether an update replaces what a key holds. A $set or $unset older than the key's stamp is
- * ignored, except that a $set always beats a $set_once (in time order the $set_once would have
- * found the key taken, or been overwritten). A $set_once fills an absent key, a key unset before
- * it, or a key holding a later $set_once's value.
+ * Records one update of a key. A $set or $unset replaces the decision when it is later (equal
+ * times: `winsTies`), and forgets the $set_once values up to it; a $set_once after the decision
+ * is kept in time order, behind any of equal time that came first.
  */
 function applyStamp(person: ModelPerson, key: string, incoming: Stamp, winsTies: boolean): void {
-  const current = person.stamps.get(key);
-  const later =
-    current === undefined || incoming.at > current.at || (incoming.at === current.at && winsTies);
-  let applies: boolean;
-  if (current === undefined) {
-    applies = true;
-  } else if (incoming.kind === 'set') {
-    applies = current.kind === 'set_once' || later;
-  } else if (incoming.kind === 'unset') {
-    applies = later;
-  } else {
-    applies =
-      current.kind === 'set_once' ? incoming.at < current.at : current.kind === 'unset' && later;
+  const history = person.keys.get(key) ?? { laterOnces: [] };
+  person.keys.set(key, history);
+  const decision = history.decision;
+  if (incoming.kind === 'set_once') {
+    if (decision && incoming.at <= decision.at) {
+      return;
+    }
+    const after = history.laterOnces.filter((once) => once.at <= incoming.at);
+    const rest = history.laterOnces.filter((once) => once.at > incoming.at);
+    history.laterOnces = [...after, { at: incoming.at, value: incoming.value! }, ...rest];
+    return;
   }
-  if (applies) {
-    person.stamps.set(key, incoming);
+  if (decision && !(incoming.at > decision.at || (incoming.at === decision.at && winsTies))) {
+    return;
   }
+  history.decision = incoming;
+  history.laterOnces = history.laterOnces.filter((once) => once.at > incoming.at);
 }
 
 function isPlaceholder(id: string): boolean {
