@@ -711,3 +711,50 @@ describe('Identity resolution (DESIGN.md rules 1–8)', () => {
     });
   });
 });
+
+describe('Rule 8: person properties as if replayed in event-time order', () => {
+  let sut: TestApp;
+  let client: ReturnType<typeof analytics>;
+
+  beforeAll(async () => {
+    sut = await startTestApp();
+    client = analytics(sut, await bootstrapOrgCredentials(sut));
+  });
+  afterAll(() => sut.close());
+
+  const at = (minute: number) => `2026-03-01T10:0${minute}:00Z`;
+  type Op = { set?: object; $set_once?: object; $unset?: string[]; minute: number };
+  const send = (id: string, op: Op) =>
+    client
+      .capture({
+        event: 'profile_update',
+        distinct_id: id,
+        timestamp: at(op.minute),
+        properties: {
+          ...(op.set ? { $set: op.set } : {}),
+          ...(op.$set_once ? { $set_once: op.$set_once } : {}),
+          ...(op.$unset ? { $unset: op.$unset } : {}),
+        },
+      })
+      .expect(200);
+
+  const ops: Op[] = [
+    { $set_once: { k: 'X' }, minute: 4 },
+    { set: { k: 'Y' }, minute: 2 },
+    { $unset: ['k'], minute: 3 },
+    { $set_once: { k: 'Z' }, minute: 5 },
+  ];
+
+  it.each([
+    ['time order', [1, 2, 0, 3]],
+    ['arrival order of the report', [0, 1, 2, 3]],
+    ['reversed', [3, 2, 1, 0]],
+    ['unset first', [2, 3, 0, 1]],
+  ])('a late $unset uncovers the earliest later $set_once (%s)', async (_name, order) => {
+    const id = `replay-${order.join('')}`;
+    for (const index of order) {
+      await send(id, ops[index]);
+    }
+    expect((await client.person(id)).person.properties).toEqual({ k: 'X' });
+  });
+});
