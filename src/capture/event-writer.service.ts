@@ -66,16 +66,21 @@ export class EventWriterService {
 
   /** One transaction for a group of requests; a conflict with another transaction reruns it. */
   private commit(requests: WriteRequest[]): Promise<PersonIdsByDistinctId[]> {
-    return inTransaction(this.dataSource, async (manager) => {
-      await manager.query(`SET LOCAL lock_timeout = '${GROUP_LOCK_TIMEOUT}'`);
-      const personIdsByOrg = new Map<string, PersonIdsByDistinctId>();
-      // Orgs in a fixed order, so two groups lock their persons in one global order too.
-      const byOrg = [...groupByOrg(requests)].sort(([a], [b]) => (a < b ? -1 : 1));
-      for (const [orgId, events] of byOrg) {
-        personIdsByOrg.set(orgId, await this.writeIn(manager, orgId, events));
-      }
-      return requests.map((request) => personIdsByOrg.get(request.orgId)!);
-    });
+    // The writer's SQL is all manager.query, as rawSetup requires.
+    const rawSetup = `SET LOCAL lock_timeout = '${GROUP_LOCK_TIMEOUT}'`;
+    return inTransaction(
+      this.dataSource,
+      async (manager) => {
+        const personIdsByOrg = new Map<string, PersonIdsByDistinctId>();
+        // Orgs in a fixed order, so two groups lock their persons in one global order too.
+        const byOrg = [...groupByOrg(requests)].sort(([a], [b]) => (a < b ? -1 : 1));
+        for (const [orgId, events] of byOrg) {
+          personIdsByOrg.set(orgId, await this.writeIn(manager, orgId, events));
+        }
+        return requests.map((request) => personIdsByOrg.get(request.orgId)!);
+      },
+      { rawSetup },
+    );
   }
 
   private async writeIn(

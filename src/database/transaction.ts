@@ -13,6 +13,12 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505', '23503']);
 
 export interface TransactionOptions {
   maxAttempts?: number;
+  /**
+   * SQL without parameters sent in the same round trip as BEGIN (a `SET LOCAL`, say). The
+   * transaction is then driven by hand, so `work` must use `manager.query` only: TypeORM's
+   * save/insert would open a transaction of their own and commit this one early.
+   */
+  rawSetup?: string;
 }
 
 /**
@@ -28,13 +34,36 @@ export async function inTransaction<T>(
 
   for (let attempt = 1; ; attempt++) {
     try {
-      return await dataSource.transaction(work);
+      return options.rawSetup === undefined
+        ? await dataSource.transaction(work)
+        : await runRawTransaction(dataSource, options.rawSetup, work);
     } catch (error) {
       if (attempt >= maxAttempts || !isRetryable(error)) {
         throw error;
       }
       await backoff(attempt);
     }
+  }
+}
+
+async function runRawTransaction<T>(
+  dataSource: DataSource,
+  setup: string,
+  work: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    // One simple-protocol query: BEGIN and the setup cost a single round trip.
+    await runner.query(`BEGIN; ${setup}`);
+    const result = await work(runner.manager);
+    await runner.query('COMMIT');
+    return result;
+  } catch (error) {
+    await runner.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await runner.release();
   }
 }
 
