@@ -74,9 +74,7 @@ export class CaptureController {
     @Body() body: unknown,
   ): Promise<LinkResponse> {
     const input = requireObject(body);
-    requireField(input, 'distinct_id');
-    requireField(input, 'user_id');
-    refusePlaceholders(input, ['distinct_id', 'user_id']);
+    requireLinkIds(input, ['distinct_id', 'user_id']);
     // The user id travels as the event's distinct_id; checked first so errors name user_id.
     // (Numbers are left to the event's own rules, which turn safe integers into strings.)
     const problem =
@@ -106,9 +104,7 @@ export class CaptureController {
     @Body() body: unknown,
   ): Promise<LinkResponse> {
     const input = requireObject(body);
-    requireField(input, 'distinct_id');
-    requireField(input, 'alias');
-    refusePlaceholders(input, ['distinct_id', 'alias']);
+    requireLinkIds(input, ['distinct_id', 'alias']);
     const event = {
       event: '$create_alias',
       distinct_id: input.distinct_id,
@@ -171,10 +167,12 @@ function requireField(input: Body, field: string): void {
 }
 
 /**
- * Rule 3 before event validation: the user id of identify and the distinct id of alias become
- * the event's distinct_id, where a blank one would be reported as merely invalid.
+ * The two ids of identify or alias: present, and no placeholder (rule 3). Checked before event
+ * validation because one of them becomes the event's distinct_id, where a blank one would be
+ * reported as merely invalid.
  */
-function refusePlaceholders(input: Body, fields: string[]): void {
+function requireLinkIds(input: Body, fields: [string, string]): void {
+  fields.forEach((field) => requireField(input, field));
   for (const field of fields) {
     const value = input[field];
     if (typeof value === 'string' && isPlaceholderId(value)) {

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import { uuidV7 } from '../common/uuid-v7';
 import { hashSecret, randomSecret } from '../auth/secret-hash';
@@ -110,11 +110,5 @@ export class OrgsService {
 
   async countOrgs(manager: EntityManager = this.dataSource.manager): Promise<number> {
     return manager.count(Org);
-  }
-
-  async revokeUserTokens(orgId: string, userId: string): Promise<void> {
-    await this.dataSource
-      .getRepository(UserToken)
-      .update({ orgId, userId, revokedAt: IsNull() }, { revokedAt: new Date() });
   }
 }

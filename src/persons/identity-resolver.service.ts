@@ -52,16 +52,6 @@ export class IdentityResolverService {
     return result;
   }
 
-  /** The `set` endpoint: `$set` (and friends) on the person of one distinct id, created if new. */
-  async updatePerson(orgId: string, distinctId: string, update: PersonUpdate): Promise<string> {
-    return inTransaction(this.dataSource, async (manager) => {
-      const personIds = await this.resolveDistinctIds(manager, orgId, [distinctId]);
-      const personId = personIds.get(distinctId)!;
-      await this.applyUpdates(manager, orgId, [{ personId, update }]);
-      return personId;
-    });
-  }
-
   /**
    * The person of each distinct id, creating an anonymous person for ids seen for the first
    * time. Two transactions creating the same id race on the identity's primary key: the loser's
