@@ -1,13 +1,14 @@
-import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
+import { Global, Module } from '@nestjs/common';
 import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { OrgsModule } from '../orgs/orgs.module';
-import { CredentialStrategy } from './credential.strategy';
+import { CredentialResolver } from './credential-resolver';
 import { ScopeGuard } from './scope.guard';
 
+// Global: every module with a guarded route needs the guard's resolver.
+@Global()
 @Module({
-  imports: [PassportModule, ApiKeysModule, OrgsModule],
-  providers: [CredentialStrategy, ScopeGuard],
-  exports: [PassportModule, ScopeGuard],
+  imports: [ApiKeysModule, OrgsModule],
+  providers: [CredentialResolver, ScopeGuard],
+  exports: [CredentialResolver, ScopeGuard],
 })
 export class AuthModule {}

@@ -5,25 +5,23 @@ import {
   SetMetadata,
   UseGuards,
 } from '@nestjs/common';
-import { AuthGuard } from '@nestjs/passport';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { CREDENTIAL_STRATEGY } from './credential.strategy';
 import type { Principal, Scope } from './principal';
-import { SCOPE_METADATA, ScopeGuard } from './scope.guard';
+import { AuthenticatedRequest, SCOPE_METADATA, ScopeGuard } from './scope.guard';
 
 /** States the scope a route needs; authentication and the scope check follow from it. */
 export function RequireScope(scope: Scope): MethodDecorator & ClassDecorator {
   return applyDecorators(
     SetMetadata(SCOPE_METADATA, scope),
-    UseGuards(AuthGuard(CREDENTIAL_STRATEGY), ScopeGuard),
+    UseGuards(ScopeGuard),
     ApiBearerAuth(),
     ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked credential' }),
     ApiForbiddenResponse({ description: 'Credential lacks the scope this route needs' }),
   );
 }
 
-/** The authenticated caller, as the credential strategy resolved it. */
+/** The authenticated caller, as the ScopeGuard resolved it. */
 export const CurrentPrincipal = createParamDecorator(
   (_data: unknown, context: ExecutionContext): Principal =>
-    context.switchToHttp().getRequest<{ user: Principal }>().user,
+    context.switchToHttp().getRequest<AuthenticatedRequest>().principal,
 );

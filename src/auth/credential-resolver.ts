@@ -1,29 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
-import { Strategy } from 'passport-custom';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { ApiError } from '../common/api-error';
 import { OrgsService } from '../orgs/orgs.service';
 import { API_KEY_PREFIX, extractCredential } from './credential-extractor';
 import type { Principal } from './principal';
 
-export const CREDENTIAL_STRATEGY = 'loom-credential';
-
 /**
  * Turns whatever credential a request carries (API key or user token) into a Principal. It only
  * answers "who is this"; what they may do is the ScopeGuard's decision.
  */
 @Injectable()
-export class CredentialStrategy extends PassportStrategy(Strategy, CREDENTIAL_STRATEGY) {
+export class CredentialResolver {
   constructor(
     private readonly apiKeys: ApiKeysService,
     private readonly orgs: OrgsService,
-  ) {
-    super();
-  }
+  ) {}
 
-  async validate(request: Request): Promise<Principal> {
+  async resolve(request: Request): Promise<Principal> {
     const credential = extractCredential(request);
     if (!credential) {
       throw ApiError.unauthorized('Missing credential: send an API key or a user token');
