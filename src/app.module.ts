@@ -1,12 +1,10 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
 import type { DataSource } from 'typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuthModule } from './auth/auth.module';
 import { CaptureModule } from './capture/capture.module';
 import { parseRequestBody } from './capture/request-body.parser';
 import { APP_CONFIG, AppConfig } from './config/app-config';
-import { loggerOptions } from './config/logger-options';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { ExperimentsModule } from './experiments/experiments.module';
@@ -20,7 +18,6 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [
-        LoggerModule.forRoot(loggerOptions(config)),
         DatabaseModule.forDataSource(dataSource),
         ConfigHolderModule.create(config),
         AuthModule,

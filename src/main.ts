@@ -2,12 +2,13 @@ import { shutdownSignal } from './shutdown-signal';
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
-import pino from 'pino';
+import type pino from 'pino';
 import type { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 import { openDatabase } from './database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { createRootLogger } from './logging/root-logger';
 
 const SHUTDOWN_GRACE_MS = 25_000;
 
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = pino({ level: config.logLevel });
+  const log = createRootLogger(config);
 
   // A stop during start-up lets the current step finish (never cutting initdb short), then
   // unwinds whatever had started.
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     started.dataSource = await openDatabase(databaseUrl, config.databasePoolSize);
   }
   if (shutdownSignal.received === undefined) {
-    started.app = await createApp(config, started.dataSource!);
+    started.app = await createApp(config, started.dataSource!, log);
     await started.app.listen(config.port, config.host);
     started.listening = true;
     log.info({ url: `http://${config.host}:${config.port}` }, 'Loom Analytics is listening');

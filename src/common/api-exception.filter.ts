@@ -6,7 +6,8 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { redactUrl } from '../logging/request-log';
 import { ApiError } from './api-error';
 
 interface ErrorBody {
@@ -30,7 +31,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const body = this.toBody(exception);
 
     if (body.statusCode >= 500) {
-      this.logger.error({ err: exception }, 'Unhandled error');
+      const request = host.switchToHttp().getRequest<Request>();
+      this.logger.error(
+        { err: exception, req: { method: request.method, url: redactUrl(request.originalUrl) } },
+        'Unhandled error',
+      );
     }
     if (response.headersSent) {
       return;

@@ -6,7 +6,7 @@ import {
   startTestApp,
   TestApp,
 } from '../support/test-app';
-import { redactUrl } from '../../src/config/logger-options';
+import { redactUrl } from '../../src/logging/request-log';
 
 /** Regression cases from a hostile-client review: each was a 500, a silent drop or a leak. */
 describe('Hostile and careless clients', () => {

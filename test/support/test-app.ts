@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import type pino from 'pino';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
@@ -22,6 +23,8 @@ export interface TestAppOptions {
   databaseUrl?: string;
   // More environment for loadConfig, e.g. TRUST_PROXY.
   env?: Record<string, string>;
+  // Where the app logs; by default nowhere (LOG_LEVEL=silent).
+  logger?: pino.Logger;
 }
 
 /** The real app, on a real Postgres (its own database), listening on an ephemeral port. */
@@ -36,7 +39,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
 
   const dataSource = await openDatabase(databaseUrl, 10);
-  const app = await createApp(config, dataSource);
+  const app = await createApp(config, dataSource, options.logger);
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer();
 
