@@ -11,6 +11,9 @@ export interface StoredEvent extends NormalizedEvent {
  * A listener runs inside the writer's transaction with the events that were newly inserted.
  */
 export interface EventWriteListener {
+  // Whether onEventsInserted would do anything with this event; events no listener wants may be
+  // stored by the writer's one-statement path, which calls no listener.
+  wants(event: NormalizedEvent): boolean;
   onEventsInserted(manager: EntityManager, orgId: string, events: StoredEvent[]): Promise<void>;
 }
 
@@ -21,6 +24,10 @@ export class EventWriteListeners {
 
   register(listener: EventWriteListener): void {
     this.listeners.push(listener);
+  }
+
+  anyWants(event: NormalizedEvent): boolean {
+    return this.listeners.some((listener) => listener.wants(event));
   }
 
   async notify(manager: EntityManager, orgId: string, events: StoredEvent[]): Promise<void> {

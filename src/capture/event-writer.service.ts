@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import { inTransaction, sqlState } from '../database/transaction';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { inTransaction, sqlState, withRetries } from '../database/transaction';
 import { personUpdateFromEvent } from '../persons/person-properties';
 import { IdentityResolverService } from '../persons/identity-resolver.service';
 import { EventWriteListeners, StoredEvent } from './event-write-listeners';
 import { GroupCommit } from './group-commit';
+import { insertForKnownPersons } from './known-person-insert';
 import type { NormalizedEvent } from './normalized-event';
 
 interface WriteRequest {
@@ -22,18 +25,21 @@ const MAX_EVENTS_PER_COMMIT = 5000;
 
 // A group waits this long at most for a lock (see write()); then Postgres answers 55P03. Long
 // enough for another group's commit on a busy person, far shorter than a long merge.
-const GROUP_LOCK_TIMEOUT = '200ms';
+const GROUP_LOCK_TIMEOUT_MS = 200;
 const LOCK_NOT_AVAILABLE = '55P03';
 
 /**
  * Stores validated events durably: persons resolved (and created) for their distinct ids,
  * `$set`-style person updates applied, events inserted with one multi-row statement. Concurrent
- * requests share one transaction (group commit), and each caller is answered only after the
- * transaction that holds its events has committed.
+ * requests share one commit (group commit), and each caller is answered only after the commit
+ * that holds its events.
  */
 @Injectable()
-export class EventWriterService {
+export class EventWriterService implements OnApplicationShutdown {
   private readonly groupCommit: GroupCommit<WriteRequest, PersonIdsByDistinctId>;
+  // Connections for the one-statement path, on which no lock is waited for long (see write()).
+  // A pool of its own because the setting is per connection; made at the first write.
+  private knownPersonPool?: Pool;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -64,10 +70,78 @@ export class EventWriterService {
     }
   }
 
+  async onApplicationShutdown(): Promise<void> {
+    await this.knownPersonPool?.end();
+  }
+
+  /**
+   * One group. Requests that only add events for people seen before (the common case) are stored
+   * by one statement per org, in one round trip; the rest, and whatever that statement left
+   * over, share one transaction. A request is always stored whole by one or the other.
+   */
+  private async commit(requests: WriteRequest[]): Promise<PersonIdsByDistinctId[]> {
+    const results: PersonIdsByDistinctId[] = [];
+    const needFullPath: number[] = [];
+    const plainByOrg = new Map<string, number[]>();
+    requests.forEach((request, index) => {
+      if (this.onlyAddsEvents(request.events)) {
+        plainByOrg.set(request.orgId, [...(plainByOrg.get(request.orgId) ?? []), index]);
+      } else {
+        needFullPath.push(index);
+      }
+    });
+
+    for (const [orgId, indexes] of plainByOrg) {
+      const { personIds, leftOver } = await withRetries(() =>
+        insertForKnownPersons(
+          this.poolForKnownPersons(),
+          orgId,
+          indexes.map((index) => requests[index].events),
+        ),
+      );
+      indexes.forEach((requestIndex, i) => {
+        if (leftOver.has(i)) {
+          needFullPath.push(requestIndex);
+        } else {
+          results[requestIndex] = personIds;
+        }
+      });
+    }
+
+    if (needFullPath.length > 0) {
+      const personIds = await this.commitInTransaction(needFullPath.map((i) => requests[i]));
+      needFullPath.forEach((requestIndex, i) => (results[requestIndex] = personIds[i]));
+    }
+    return results;
+  }
+
+  private onlyAddsEvents(events: NormalizedEvent[]): boolean {
+    return events.every(
+      (event) =>
+        personUpdateFromEvent(event.properties, event.timestamp) === undefined &&
+        !this.listeners.anyWants(event),
+    );
+  }
+
+  private poolForKnownPersons(): Pool {
+    if (!this.knownPersonPool) {
+      const { url } = this.dataSource.options as PostgresDataSourceOptions;
+      this.knownPersonPool = new Pool({
+        connectionString: url,
+        max: MAX_CONCURRENT_COMMITS,
+        lock_timeout: GROUP_LOCK_TIMEOUT_MS,
+      });
+      // An idle connection the server closed is dropped by the pool; a query on a broken one
+      // fails its group, which is then written request by request.
+      this.knownPersonPool.on('error', () => undefined);
+    }
+    return this.knownPersonPool;
+  }
+
   /** One transaction for a group of requests; a conflict with another transaction reruns it. */
-  private commit(requests: WriteRequest[]): Promise<PersonIdsByDistinctId[]> {
+  private commitInTransaction(requests: WriteRequest[]): Promise<PersonIdsByDistinctId[]> {
     // The writer's SQL is all manager.query, as rawSetup requires.
-    const rawSetup = `SET LOCAL lock_timeout = '${GROUP_LOCK_TIMEOUT}'`;
+    const rawSetup = `SET LOCAL lock_timeout = '${GROUP_LOCK_TIMEOUT_MS}ms'`;
     return inTransaction(
       this.dataSource,
       async (manager) => {

@@ -30,18 +30,29 @@ export async function inTransaction<T>(
   work: (manager: EntityManager) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
-  const maxAttempts = options.maxAttempts ?? 12;
+  return withRetries(
+    () =>
+      options.rawSetup === undefined
+        ? dataSource.transaction(work)
+        : runRawTransaction(dataSource, options.rawSetup, work),
+    options.maxAttempts,
+  );
+}
 
-  for (let attempt = 1; ; attempt++) {
+/**
+ * Runs `attempt` again, after a short random pause, while it fails with a conflict that a fresh
+ * start resolves (see isRetryable). For a single statement that commits on its own, as well as
+ * for whole transactions.
+ */
+export async function withRetries<T>(attempt: () => Promise<T>, maxAttempts = 12): Promise<T> {
+  for (let attemptNumber = 1; ; attemptNumber++) {
     try {
-      return options.rawSetup === undefined
-        ? await dataSource.transaction(work)
-        : await runRawTransaction(dataSource, options.rawSetup, work);
+      return await attempt();
     } catch (error) {
-      if (attempt >= maxAttempts || !isRetryable(error)) {
+      if (attemptNumber >= maxAttempts || !isRetryable(error)) {
         throw error;
       }
-      await backoff(attempt);
+      await backoff(attemptNumber);
     }
   }
 }

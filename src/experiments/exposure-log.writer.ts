@@ -5,7 +5,8 @@ import {
   EventWriteListeners,
   StoredEvent,
 } from '../capture/event-write-listeners';
-import { ExposureRow, exposureFromEvent } from './exposure-from-event';
+import type { NormalizedEvent } from '../capture/normalized-event';
+import { ExposureRow, exposureFromEvent, FEATURE_FLAG_CALLED } from './exposure-from-event';
 
 // Writes an exposure_logs row for every newly stored `$feature_flag_called` event that names a
 // variant. Capture calls it inside the transaction that inserts the events, so an exposure
@@ -16,6 +17,10 @@ export class ExposureLogWriter implements EventWriteListener, OnModuleInit {
 
   onModuleInit(): void {
     this.listeners.register(this);
+  }
+
+  wants(event: NormalizedEvent): boolean {
+    return event.eventName === FEATURE_FLAG_CALLED;
   }
 
   async onEventsInserted(

@@ -42,6 +42,50 @@ describe('Idempotent ingestion', () => {
     );
     expect(persons[0].count).toBe(37);
   });
+
+  it('stores requests mixing returning and new visitors whole, each event on its own person', async () => {
+    const { writeKey } = await bootstrapOrgCredentials(sut);
+    const returning = Array.from({ length: 10 }, (_, i) => `returning-${i}`);
+    await sut
+      .http()
+      .post('/api/analytics/batch')
+      .set('X-API-Key', writeKey)
+      .send({ batch: returning.map((id) => ({ event: 'first_visit', distinct_id: id })) })
+      .expect(200);
+
+    // Returning ids take the one-statement path, requests naming a new id the full one; sent
+    // at once, they share group commits.
+    const requests = Array.from({ length: 60 }, (_, i) => {
+      const ids = i % 3 === 0 ? [returning[i % 10], `newcomer-${i}`] : [returning[i % 10]];
+      return ids.map((id) => ({ event: 'mixed', distinct_id: id, uuid: randomUUID() }));
+    });
+    const responses = await Promise.all(
+      requests.map((batch) =>
+        sut.http().post('/api/analytics/batch').set('X-API-Key', writeKey).send({ batch }),
+      ),
+    );
+    expect(responses.map((response) => response.status)).toEqual(requests.map(() => 200));
+
+    const stored: Array<{ id: string; distinct_id: string; person_id: string }> =
+      await sut.dataSource.query(
+        `SELECT e.id, e.distinct_id, e.person_id
+           FROM analytics_events e WHERE e.event_name = 'mixed'`,
+      );
+    expect(stored.map((row) => row.id).sort()).toEqual(
+      requests.flatMap((batch) => batch.map((event) => event.uuid)).sort(),
+    );
+    const identities: Array<{ distinct_id: string; person_id: string }> =
+      await sut.dataSource.query(
+        `SELECT distinct_id, person_id FROM analytics_person_identities
+          WHERE distinct_id LIKE 'returning-%' OR distinct_id LIKE 'newcomer-%'`,
+      );
+    const personOf = new Map(identities.map((row) => [row.distinct_id, row.person_id]));
+    expect(personOf.size).toBe(10 + 20);
+    expect(new Set(personOf.values()).size).toBe(30);
+    for (const row of stored) {
+      expect(row.person_id).toBe(personOf.get(row.distinct_id));
+    }
+  });
 });
 
 interface Sent {
