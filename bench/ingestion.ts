@@ -34,9 +34,12 @@ interface Row {
   errors: number;
 }
 
+// A fixed body, or one made afresh for every request.
+type Body = string | (() => string);
+
 async function load(
   url: string,
-  body: string,
+  body: Body,
   headers: Record<string, string>,
   connections: number,
   eventsPerRequest: number,
@@ -50,7 +53,7 @@ async function load(
       connections,
       duration: DURATION_S,
       headers: { 'content-type': 'application/json', ...headers },
-      body,
+      ...bodyOptions(body),
     }),
   );
   return {
@@ -63,9 +66,15 @@ async function load(
   };
 }
 
+function bodyOptions(body: Body): Partial<autocannon.Options> {
+  return typeof body === 'string'
+    ? { body }
+    : { requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }] };
+}
+
 async function warmUp(
   url: string,
-  body: string,
+  body: Body,
   headers: Record<string, string>,
   connections: number,
 ): Promise<void> {
@@ -75,7 +84,7 @@ async function warmUp(
     connections,
     duration: WARM_UP_S,
     headers: { 'content-type': 'application/json', ...headers },
-    body,
+    ...bodyOptions(body),
   });
 }
 
@@ -83,7 +92,7 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-bench-'));
   fs.chmodSync(dataDir, 0o755);
   const pgPort = await freePort();
-  const rounds: Array<[Row, Row, Row]> = [];
+  const rounds: Array<[Row, Row, Row, Row]> = [];
   let copy: Row | undefined;
 
   const bare = await spawnServer(path.resolve(__dirname, 'bare-server.js'), {}, '/');
@@ -104,6 +113,8 @@ async function main(): Promise<void> {
 
     const single = JSON.stringify(sampleEvent('bench-user-1'));
     console.log(`event size: ${Buffer.byteLength(single)} bytes`);
+    let visitors = 0;
+    const newVisitor = () => JSON.stringify(sampleEvent(`bench-visitor-${++visitors}`));
     const batch = JSON.stringify({
       batch: Array.from({ length: 100 }, (_, i) => sampleEvent(`bench-user-${i % 20}`)),
     });
@@ -112,6 +123,7 @@ async function main(): Promise<void> {
     await warmUp(`${bare.baseUrl}/capture`, single, {}, CONNECTIONS);
     await warmUp(`${service.baseUrl}/api/analytics/capture`, single, auth, CONNECTIONS);
     await warmUp(`${service.baseUrl}/api/analytics/batch`, batch, auth, BATCH_CONNECTIONS);
+    await warmUp(`${service.baseUrl}/api/analytics/capture`, newVisitor, auth, CONNECTIONS);
 
     for (let round = 1; round <= ROUNDS; round++) {
       const a = await load(
@@ -141,7 +153,17 @@ async function main(): Promise<void> {
         service.child.pid!,
         '(c) POST /batch x100',
       );
-      rounds.push([a, b, c]);
+      // Not a target: the worst case, where every event makes a person (the full write path).
+      const newcomers = await load(
+        `${service.baseUrl}/api/analytics/capture`,
+        newVisitor,
+        auth,
+        CONNECTIONS,
+        1,
+        service.child.pid!,
+        '(b2) POST /capture, new visitor each',
+      );
+      rounds.push([a, b, c, newcomers]);
       console.log(
         `round ${round}: a ${a.eventsPerSecond.toFixed(0)}/s, b ${b.eventsPerSecond.toFixed(0)}/s ` +
           `(p99 ${b.p99} ms), c ${c.eventsPerSecond.toFixed(0)}/s; b/a ${(b.eventsPerSecond / a.eventsPerSecond).toFixed(2)}`,
@@ -219,12 +241,12 @@ function summarize(runs: Row[]): Row {
   };
 }
 
-function printTable(rounds: Array<[Row, Row, Row]>, copy: Row): void {
-  const rows = [0, 1, 2].map((i) => summarize(rounds.map((round) => round[i])));
+function printTable(rounds: Array<[Row, Row, Row, Row]>, copy: Row): void {
+  const rows = [0, 1, 2, 3].map((i) => summarize(rounds.map((round) => round[i])));
   console.log(`\n${rounds.length} rounds of ${DURATION_S} s; medians (peak RSS: the highest)`);
   console.log('| run | events/s | p50 ms | p99 ms | peak RSS MB | errors |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of [...rows, copy]) {
+  for (const row of [...rows.slice(0, 3), copy, rows[3]]) {
     console.log(
       `| ${row.name} | ${row.eventsPerSecond.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.peakRssMb.toFixed(0)} | ${row.errors} |`,
     );
@@ -235,6 +257,10 @@ function printTable(rounds: Array<[Row, Row, Row]>, copy: Row): void {
   console.log(`\nb/a = ${ratioBA.toFixed(2)} (median of the rounds' ratios; target >= 0.7)`);
   console.log(`c/d = ${ratioCD.toFixed(2)} (target >= 0.5)`);
   console.log(`p99 of (b): median ${rows[1].p99} ms, worst round ${worstP99} ms (target < 50)`);
+  const ratioNewcomers = median(
+    rounds.map(([a, , , b2]) => b2.eventsPerSecond / a.eventsPerSecond),
+  );
+  console.log(`b2/a = ${ratioNewcomers.toFixed(2)} (every event a new person; no target)`);
 }
 
 void main().catch((error: unknown) => {
