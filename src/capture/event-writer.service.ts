@@ -1,5 +1,4 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { inTransaction, sqlState, withRetries } from '../database/transaction';
@@ -7,7 +6,7 @@ import { personUpdateFromEvent } from '../persons/person-properties';
 import { IdentityResolverService } from '../persons/identity-resolver.service';
 import { EventWriteListeners, StoredEvent } from './event-write-listeners';
 import { GroupCommit } from './group-commit';
-import { insertForKnownPersons } from './known-person-insert';
+import { KnownPersonInserter } from './known-person-insert';
 import type { NormalizedEvent } from './normalized-event';
 
 interface WriteRequest {
@@ -37,9 +36,7 @@ const LOCK_NOT_AVAILABLE = '55P03';
 @Injectable()
 export class EventWriterService implements OnApplicationShutdown {
   private readonly groupCommit: GroupCommit<WriteRequest, PersonIdsByDistinctId>;
-  // Connections for the one-statement path, on which no lock is waited for long (see write()).
-  // A pool of its own because the setting is per connection; made at the first write.
-  private knownPersonPool?: Pool;
+  private readonly knownPersons: KnownPersonInserter;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -51,6 +48,11 @@ export class EventWriterService implements OnApplicationShutdown {
       maxGroupWeight: MAX_EVENTS_PER_COMMIT,
       weigh: (request) => request.events.length,
     });
+    this.knownPersons = new KnownPersonInserter(
+      (dataSource.options as PostgresDataSourceOptions).url,
+      MAX_CONCURRENT_COMMITS,
+      GROUP_LOCK_TIMEOUT_MS,
+    );
   }
 
   async write(orgId: string, events: NormalizedEvent[]): Promise<PersonIdsByDistinctId> {
@@ -71,7 +73,7 @@ export class EventWriterService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.knownPersonPool?.end();
+    await this.knownPersons.close();
   }
 
   /**
@@ -93,8 +95,7 @@ export class EventWriterService implements OnApplicationShutdown {
 
     for (const [orgId, indexes] of plainByOrg) {
       const { personIds, leftOver } = await withRetries(() =>
-        insertForKnownPersons(
-          this.poolForKnownPersons(),
+        this.knownPersons.insert(
           orgId,
           indexes.map((index) => requests[index].events),
         ),
@@ -121,21 +122,6 @@ export class EventWriterService implements OnApplicationShutdown {
         personUpdateFromEvent(event.properties, event.timestamp) === undefined &&
         !this.listeners.anyWants(event),
     );
-  }
-
-  private poolForKnownPersons(): Pool {
-    if (!this.knownPersonPool) {
-      const { url } = this.dataSource.options as PostgresDataSourceOptions;
-      this.knownPersonPool = new Pool({
-        connectionString: url,
-        max: MAX_CONCURRENT_COMMITS,
-        lock_timeout: GROUP_LOCK_TIMEOUT_MS,
-      });
-      // An idle connection the server closed is dropped by the pool; a query on a broken one
-      // fails its group, which is then written request by request.
-      this.knownPersonPool.on('error', () => undefined);
-    }
-    return this.knownPersonPool;
   }
 
   /** One transaction for a group of requests; a conflict with another transaction reruns it. */

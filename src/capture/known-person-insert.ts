@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import type { NormalizedEvent } from './normalized-event';
 
 export interface KnownPersonInsertResult {
@@ -59,46 +59,73 @@ const INSERT_FOR_KNOWN_PERSONS = `
  * Stores the events of requests whose distinct ids all have a person already, in one statement
  * and one round trip: the steady state of ingestion, where most events come from people seen
  * before. The caller keeps events that change a person or feed a listener for the full path.
- * `pool` should bound lock waits (see EventWriterService), since nothing here sets a timeout.
+ *
+ * It has connections of its own because they carry a lock timeout, a per-connection setting:
+ * a statement that would wait longer for a person (held by a long merge, say) fails with 55P03
+ * instead of stalling the group it serves. They are opened at the first insert.
  */
-export async function insertForKnownPersons(
-  pool: Pool,
-  orgId: string,
-  requests: NormalizedEvent[][],
-): Promise<KnownPersonInsertResult> {
-  const rows = requests.flatMap((events, requestIndex) =>
-    events.map((event) => ({ event, requestIndex })),
-  );
-  const result = await pool.query<{
-    distinct_id: string | null;
-    person_id: string | null;
-    left_over: number | null;
-  }>({
-    // Named, so each connection parses and plans it once.
-    name: 'loom_insert_for_known_persons',
-    text: INSERT_FOR_KNOWN_PERSONS,
-    values: [
-      orgId,
-      rows.map(({ event }) => event.id),
-      rows.map(({ event }) => event.distinctId),
-      rows.map(({ event }) => event.eventName),
-      rows.map(({ event }) => JSON.stringify(event.properties)),
-      rows.map(({ event }) => event.timestamp.toISOString()),
-      rows.map(({ event }) => event.receivedAt.toISOString()),
-      rows.map(({ event }) => event.ipAddress),
-      rows.map(({ event }) => event.userAgent),
-      rows.map(({ requestIndex }) => requestIndex),
-    ],
-  });
+export class KnownPersonInserter {
+  private pool?: Pool;
 
-  const personIds = new Map<string, string>();
-  const leftOver = new Set<number>();
-  for (const row of result.rows) {
-    if (row.left_over !== null) {
-      leftOver.add(row.left_over);
-    } else {
-      personIds.set(row.distinct_id!, row.person_id!);
+  constructor(
+    private readonly databaseUrl: string | undefined,
+    private readonly connections: number,
+    private readonly lockTimeoutMs: number,
+  ) {}
+
+  async insert(orgId: string, requests: NormalizedEvent[][]): Promise<KnownPersonInsertResult> {
+    const rows = requests.flatMap((events, requestIndex) =>
+      events.map((event) => ({ event, requestIndex })),
+    );
+    const result = await this.connectionPool().query<{
+      distinct_id: string | null;
+      person_id: string | null;
+      left_over: number | null;
+    }>({
+      // Named, so each connection parses and plans it once.
+      name: 'loom_insert_for_known_persons',
+      text: INSERT_FOR_KNOWN_PERSONS,
+      values: [
+        orgId,
+        rows.map(({ event }) => event.id),
+        rows.map(({ event }) => event.distinctId),
+        rows.map(({ event }) => event.eventName),
+        rows.map(({ event }) => JSON.stringify(event.properties)),
+        rows.map(({ event }) => event.timestamp.toISOString()),
+        rows.map(({ event }) => event.receivedAt.toISOString()),
+        rows.map(({ event }) => event.ipAddress),
+        rows.map(({ event }) => event.userAgent),
+        rows.map(({ requestIndex }) => requestIndex),
+      ],
+    });
+
+    const personIds = new Map<string, string>();
+    const leftOver = new Set<number>();
+    for (const row of result.rows) {
+      if (row.left_over !== null) {
+        leftOver.add(row.left_over);
+      } else {
+        personIds.set(row.distinct_id!, row.person_id!);
+      }
     }
+    return { personIds, leftOver };
   }
-  return { personIds, leftOver };
+
+  async close(): Promise<void> {
+    await this.pool?.end();
+  }
+
+  private connectionPool(): Pool {
+    if (!this.pool) {
+      this.pool = new Pool({
+        connectionString: this.databaseUrl,
+        max: this.connections,
+        lock_timeout: this.lockTimeoutMs,
+      });
+      // An idle connection the server closed is dropped by the pool; a query on a broken one
+      // fails its group, which is then written request by request.
+      this.pool.on('error', () => undefined);
+    }
+    return this.pool;
+  }
 }
