@@ -37,55 +37,41 @@ interface Row {
 // A fixed body, or one made afresh for every request.
 type Body = string | (() => string);
 
-async function load(
-  url: string,
-  body: Body,
-  headers: Record<string, string>,
-  connections: number,
-  eventsPerRequest: number,
-  pid: number,
-  name: string,
-): Promise<Row> {
-  const { result, peakMb } = await peakRss(pid, () =>
-    autocannon({
-      url,
-      method: 'POST',
-      connections,
-      duration: DURATION_S,
-      headers: { 'content-type': 'application/json', ...headers },
-      ...bodyOptions(body),
-    }),
-  );
+interface Scenario {
+  name: string;
+  url: string;
+  body: Body;
+  headers: Record<string, string>;
+  connections: number;
+  eventsPerRequest: number;
+  // The server whose memory is sampled.
+  pid: number;
+}
+
+function fire(scenario: Scenario, durationSeconds: number): Promise<autocannon.Result> {
+  const { url, body, headers, connections } = scenario;
+  return autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: durationSeconds,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(typeof body === 'string'
+      ? { body }
+      : { requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }] }),
+  });
+}
+
+async function measure(scenario: Scenario): Promise<Row> {
+  const { result, peakMb } = await peakRss(scenario.pid, () => fire(scenario, DURATION_S));
   return {
-    name,
-    eventsPerSecond: result.requests.average * eventsPerRequest,
+    name: scenario.name,
+    eventsPerSecond: result.requests.average * scenario.eventsPerRequest,
     p50: result.latency.p50,
     p99: result.latency.p99,
     peakRssMb: peakMb,
     errors: result.errors + result.non2xx,
   };
-}
-
-function bodyOptions(body: Body): Partial<autocannon.Options> {
-  return typeof body === 'string'
-    ? { body }
-    : { requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }] };
-}
-
-async function warmUp(
-  url: string,
-  body: Body,
-  headers: Record<string, string>,
-  connections: number,
-): Promise<void> {
-  await autocannon({
-    url,
-    method: 'POST',
-    connections,
-    duration: WARM_UP_S,
-    headers: { 'content-type': 'application/json', ...headers },
-    ...bodyOptions(body),
-  });
 }
 
 async function main(): Promise<void> {
@@ -114,59 +100,62 @@ async function main(): Promise<void> {
     const single = JSON.stringify(sampleEvent('bench-user-1'));
     console.log(`event size: ${Buffer.byteLength(single)} bytes`);
     let visitors = 0;
-    const newVisitor = () => JSON.stringify(sampleEvent(`bench-visitor-${++visitors}`));
     const batch = JSON.stringify({
       batch: Array.from({ length: 100 }, (_, i) => sampleEvent(`bench-user-${i % 20}`)),
     });
+    const served = { headers: auth, pid: service.child.pid! };
+    const scenarios: Scenario[] = [
+      {
+        name: '(a) bare Nest route',
+        url: `${bare.baseUrl}/capture`,
+        body: single,
+        headers: {},
+        connections: CONNECTIONS,
+        eventsPerRequest: 1,
+        pid: bare.child.pid!,
+      },
+      {
+        name: '(b) POST /capture',
+        url: `${service.baseUrl}/api/analytics/capture`,
+        body: single,
+        connections: CONNECTIONS,
+        eventsPerRequest: 1,
+        ...served,
+      },
+      {
+        name: '(c) POST /batch x100',
+        url: `${service.baseUrl}/api/analytics/batch`,
+        body: batch,
+        connections: BATCH_CONNECTIONS,
+        eventsPerRequest: 100,
+        ...served,
+      },
+      {
+        // Not a target: the worst case, where every event makes a person (the full write path).
+        name: '(b2) POST /capture, new visitor each',
+        url: `${service.baseUrl}/api/analytics/capture`,
+        body: () => JSON.stringify(sampleEvent(`bench-visitor-${++visitors}`)),
+        connections: CONNECTIONS,
+        eventsPerRequest: 1,
+        ...served,
+      },
+    ];
 
     // Not measured: lets the JIT compile the hot paths and the pools open their connections.
-    await warmUp(`${bare.baseUrl}/capture`, single, {}, CONNECTIONS);
-    await warmUp(`${service.baseUrl}/api/analytics/capture`, single, auth, CONNECTIONS);
-    await warmUp(`${service.baseUrl}/api/analytics/batch`, batch, auth, BATCH_CONNECTIONS);
-    await warmUp(`${service.baseUrl}/api/analytics/capture`, newVisitor, auth, CONNECTIONS);
+    for (const scenario of scenarios) {
+      await fire(scenario, WARM_UP_S);
+    }
 
     for (let round = 1; round <= ROUNDS; round++) {
-      const a = await load(
-        `${bare.baseUrl}/capture`,
-        single,
-        {},
-        CONNECTIONS,
-        1,
-        bare.child.pid!,
-        '(a) bare Nest route',
-      );
-      const b = await load(
-        `${service.baseUrl}/api/analytics/capture`,
-        single,
-        auth,
-        CONNECTIONS,
-        1,
-        service.child.pid!,
-        '(b) POST /capture',
-      );
-      const c = await load(
-        `${service.baseUrl}/api/analytics/batch`,
-        batch,
-        auth,
-        BATCH_CONNECTIONS,
-        100,
-        service.child.pid!,
-        '(c) POST /batch x100',
-      );
-      // Not a target: the worst case, where every event makes a person (the full write path).
-      const newcomers = await load(
-        `${service.baseUrl}/api/analytics/capture`,
-        newVisitor,
-        auth,
-        CONNECTIONS,
-        1,
-        service.child.pid!,
-        '(b2) POST /capture, new visitor each',
-      );
-      rounds.push([a, b, c, newcomers]);
+      const rows: Row[] = [];
+      for (const scenario of scenarios) {
+        rows.push(await measure(scenario));
+      }
+      const [a, b, c, b2] = rows;
+      rounds.push([a, b, c, b2]);
       console.log(
-        `round ${round}: a ${a.eventsPerSecond.toFixed(0)}/s, b ${b.eventsPerSecond.toFixed(0)}/s ` +
-          `(p99 ${b.p99} ms), c ${c.eventsPerSecond.toFixed(0)}/s; b/a ${(b.eventsPerSecond / a.eventsPerSecond).toFixed(2)}`,
+        `round ${round}: ${rows.map((row) => `${row.name.slice(0, 4)} ${row.eventsPerSecond.toFixed(0)}/s`).join(', ')}; ` +
+          `b p99 ${b.p99} ms; b/a ${(b.eventsPerSecond / a.eventsPerSecond).toFixed(2)}`,
       );
     }
     copy = await copyBaseline(pgPort);
@@ -243,7 +232,7 @@ function summarize(runs: Row[]): Row {
 
 function printTable(rounds: Array<[Row, Row, Row, Row]>, copy: Row): void {
   const rows = [0, 1, 2, 3].map((i) => summarize(rounds.map((round) => round[i])));
-  console.log(`\n${rounds.length} rounds of ${DURATION_S} s; medians (peak RSS: the highest)`);
+  console.log(`\n${rounds.length} round(s) of ${DURATION_S} s; medians (peak RSS: the highest)`);
   console.log('| run | events/s | p50 ms | p99 ms | peak RSS MB | errors |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const row of [...rows.slice(0, 3), copy, rows[3]]) {
