@@ -8,6 +8,7 @@ import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 import { openDatabase } from './database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { loggableError } from './logging/loggable-error';
 import { createRootLogger } from './logging/root-logger';
 
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -75,7 +76,7 @@ async function shutdownAndExit(started: Started, signal: string, log: pino.Logge
     log.info('Stopped');
     process.exit(0);
   } catch (error) {
-    log.error({ err: error }, 'Shutdown failed');
+    log.error({ err: loggableError(error) }, 'Shutdown failed');
     process.exit(1);
   }
 }

@@ -3,6 +3,7 @@ import { DataSource, IsNull, Repository } from 'typeorm';
 import { ApiError } from '../common/api-error';
 import { uuidV7 } from '../common/uuid-v7';
 import { hashSecret, randomSecret } from '../auth/secret-hash';
+import { loggableError } from '../logging/loggable-error';
 import { ApiKey, ApiKeyType } from './api-key.entity';
 import { ApiKeyCache } from './api-key-cache';
 import { REVOCATION_CHANNEL } from './revocation-listener.service';
@@ -122,6 +123,8 @@ export class ApiKeysService {
             AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
         [apiKey.orgId, apiKey.id],
       )
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'Could not record key use'));
+      .catch((error: unknown) =>
+        this.logger.warn({ err: loggableError(error) }, 'Could not record key use'),
+      );
   }
 }

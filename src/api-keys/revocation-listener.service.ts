@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ApiKeyCache } from './api-key-cache';
+import { loggableError } from '../logging/loggable-error';
 
 export const REVOCATION_CHANNEL = 'loom_api_key_revoked';
 
@@ -65,7 +66,7 @@ export class RevocationListenerService implements OnModuleInit, OnApplicationShu
       return;
     }
     this.logger.warn(
-      { err: error },
+      { err: loggableError(error) },
       'Key revocation listener lost; caching of keys is off until it is back',
     );
     setTimeout(() => void this.connect(), RECONNECT_DELAY_MS).unref();

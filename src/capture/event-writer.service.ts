@@ -1,7 +1,8 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
-import { inTransaction, sqlState, withRetries } from '../database/transaction';
+import { Semaphore } from '../common/semaphore';
+import { inTransaction, isConnectionLoss, sqlState, withRetries } from '../database/transaction';
 import { personUpdateFromEvent } from '../persons/person-properties';
 import { IdentityResolverService } from '../persons/identity-resolver.service';
 import { EventWriteListeners, StoredEvent } from './event-write-listeners';
@@ -37,6 +38,9 @@ const LOCK_NOT_AVAILABLE = '55P03';
 export class EventWriterService implements OnApplicationShutdown {
   private readonly groupCommit: GroupCommit<WriteRequest, PersonIdsByDistinctId>;
   private readonly knownPersons: KnownPersonInserter;
+  // Requests waiting out a merge or deletion of their person, each holding a connection: at most
+  // half the pool, so that however many pile up, the rest of ingestion keeps its connections.
+  private readonly lockWaiters: Semaphore;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -48,6 +52,8 @@ export class EventWriterService implements OnApplicationShutdown {
       maxGroupWeight: MAX_EVENTS_PER_COMMIT,
       weigh: (request) => request.events.length,
     });
+    const poolSize = (dataSource.options.extra as { max?: number } | undefined)?.max ?? 10;
+    this.lockWaiters = new Semaphore(Math.max(1, Math.floor(poolSize / 2)));
     this.knownPersons = new KnownPersonInserter(
       (dataSource.options as PostgresDataSourceOptions).url,
       MAX_CONCURRENT_COMMITS,
@@ -68,7 +74,9 @@ export class EventWriterService implements OnApplicationShutdown {
       // A person of this request is held by a long merge or a deletion. Waiting for it inside
       // the group would stall every request of the group, and with every commit slot stalled
       // so, all ingestion: wait in a transaction of its own instead.
-      return inTransaction(this.dataSource, (manager) => this.writeIn(manager, orgId, events));
+      return this.lockWaiters.run(() =>
+        inTransaction(this.dataSource, (manager) => this.writeIn(manager, orgId, events)),
+      );
     }
   }
 
@@ -94,11 +102,15 @@ export class EventWriterService implements OnApplicationShutdown {
     });
 
     for (const [orgId, indexes] of plainByOrg) {
-      const { personIds, leftOver } = await withRetries(() =>
-        this.knownPersons.insert(
-          orgId,
-          indexes.map((index) => requests[index].events),
-        ),
+      // The statement is idempotent (uuids), so a connection lost under it is simply retried.
+      const { personIds, leftOver } = await withRetries(
+        () =>
+          this.knownPersons.insert(
+            orgId,
+            indexes.map((index) => requests[index].events),
+          ),
+        undefined,
+        isConnectionLoss,
       );
       indexes.forEach((requestIndex, i) => {
         if (leftOver.has(i)) {

@@ -12,8 +12,11 @@ export interface KnownPersonInsertResult {
 // One statement does what the full path does in four round trips, for ids that already have a
 // person: resolve them, lock their persons in id order (FOR KEY SHARE, as the full path does, so
 // a merge of one of them waits for this insert or this insert sees the person gone), then insert.
-// A request is stored whole or not at all: if any of its ids is unresolved, none of its events
-// are inserted. Run outside a transaction block, the statement commits on its own.
+// A person a merge or a deletion holds (FOR UPDATE) is skipped rather than waited for: its
+// requests are left over for the full path, so this statement never waits on a lock and its two
+// connections always serve everyone else. A request is stored whole or not at all: if any of its
+// ids is unresolved or skipped, none of its events are inserted. Run outside a transaction
+// block, the statement commits on its own.
 const INSERT_FOR_KNOWN_PERSONS = `
   WITH input AS (
     SELECT * FROM unnest(
@@ -30,7 +33,7 @@ const INSERT_FOR_KNOWN_PERSONS = `
     SELECT id FROM analytics_persons
      WHERE org_id = $1 AND id IN (SELECT person_id FROM resolved)
      ORDER BY id
-       FOR KEY SHARE
+       FOR KEY SHARE SKIP LOCKED
   ),
   left_over AS (
     SELECT DISTINCT input.request_index
@@ -60,9 +63,10 @@ const INSERT_FOR_KNOWN_PERSONS = `
  * and one round trip: the steady state of ingestion, where most events come from people seen
  * before. The caller keeps events that change a person or feed a listener for the full path.
  *
- * It has connections of its own because they carry a lock timeout, a per-connection setting:
- * a statement that would wait longer for a person (held by a long merge, say) fails with 55P03
- * instead of stalling the group it serves. They are opened at the first insert.
+ * It has connections of its own because they carry a lock timeout, a per-connection setting.
+ * Persons held by a merge are skipped, not waited for; the timeout bounds the waits that remain
+ * (a copy of the same uuid being inserted by another commit), so a statement fails with 55P03
+ * rather than stall the group it serves. The connections are opened at the first insert.
  */
 export class KnownPersonInserter {
   private pool?: Pool;

@@ -7,6 +7,7 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { loggableError } from '../logging/loggable-error';
 import { redactUrl } from '../logging/request-log';
 import { ApiError } from './api-error';
 
@@ -33,7 +34,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (body.statusCode >= 500) {
       const request = host.switchToHttp().getRequest<Request>();
       this.logger.error(
-        { err: exception, req: { method: request.method, url: redactUrl(request.originalUrl) } },
+        {
+          err: loggableError(exception),
+          req: { method: request.method, url: redactUrl(request.originalUrl) },
+        },
         'Unhandled error',
       );
     }

@@ -44,12 +44,16 @@ export async function inTransaction<T>(
  * start resolves (see isRetryable). For a single statement that commits on its own, as well as
  * for whole transactions.
  */
-export async function withRetries<T>(attempt: () => Promise<T>, maxAttempts = 12): Promise<T> {
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  maxAttempts = 12,
+  alsoRetry: (error: unknown) => boolean = () => false,
+): Promise<T> {
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {
       return await attempt();
     } catch (error) {
-      if (attemptNumber >= maxAttempts || !isRetryable(error)) {
+      if (attemptNumber >= maxAttempts || !(isRetryable(error) || alsoRetry(error))) {
         throw error;
       }
       await backoff(attemptNumber);
@@ -84,6 +88,23 @@ export function isRetryable(error: unknown): boolean {
   }
   const code = sqlState(error);
   return code !== undefined && RETRYABLE_SQLSTATES.has(code);
+}
+
+// Class 08 (connection exception) and the server ending the session (admin shutdown, crash,
+// cannot connect now).
+const CONNECTION_LOST_SQLSTATES = new Set(['57P01', '57P02', '57P03']);
+const CONNECTION_LOST_MESSAGE = /Connection terminated|ECONNRESET|EPIPE|ECONNREFUSED/;
+
+/**
+ * The connection broke under a statement: whether it committed is unknown, which only running
+ * it again settles. Safe to retry only for work that is idempotent as a whole.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = sqlState(error);
+  if (code !== undefined) {
+    return code.startsWith('08') || CONNECTION_LOST_SQLSTATES.has(code);
+  }
+  return error instanceof Error && CONNECTION_LOST_MESSAGE.test(error.message);
 }
 
 export function sqlState(error: unknown): string | undefined {

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type pino from 'pino';
+import { loggableError } from './loggable-error';
 
 type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -43,7 +44,8 @@ export class PinoNestLogger implements LoggerService {
     const text = rest.find((param): param is string => typeof param === 'string');
 
     if (message instanceof Error) {
-      this.logger[level]({ context, err: message }, text ?? message.message);
+      const err = loggableError(message);
+      this.logger[level]({ context, err }, text ?? String(err.message));
     } else if (typeof message === 'object' && message !== null) {
       this.logger[level]({ context, ...message }, text);
     } else if (text !== undefined && level === 'error') {

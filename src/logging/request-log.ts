@@ -4,7 +4,8 @@ import type pino from 'pino';
 const INGESTION_PATH = /^\/(api\/analytics\/(capture|batch|identify|alias|set)|ingest\/)/;
 
 // Distinct ids are often emails: the by-distinct-id segment is masked like a secret.
-const PERSONAL_PATH_SEGMENT = /(\/by-distinct-id\/)[^/]*/;
+// Express routes paths whatever their letter case, so the mask ignores case too.
+const PERSONAL_PATH_SEGMENT = /(\/by-distinct-id\/)[^/]*/i;
 
 /**
  * The path alone: query strings can carry keys (beacons send them there) in spellings no
@@ -44,10 +45,12 @@ export function requestLog(logger: pino.Logger) {
       if (!logger.isLevelEnabled(level)) {
         return;
       }
+      // An aborted request got no answer: the status Express holds was never sent.
+      const res = response.writableFinished ? { statusCode: status } : { statusCode: null };
       logger[level](
         {
           req: { method: request.method, url: redactUrl(url) },
-          res: { statusCode: status },
+          res,
           responseTime: Math.round(performance.now() - started),
         },
         response.writableFinished ? 'request completed' : 'request aborted',
