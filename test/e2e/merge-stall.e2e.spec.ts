@@ -57,10 +57,21 @@ describe('A long merge and a burst of captures from the person being merged', ()
     }
   }
 
-  it(`serves other visitors while ${CAPTURES_ON_SOURCE} captures wait for the merged person`, async () => {
-    const source = 'burst-anon';
-    const target = 'burst-user';
-    const bystander = 'burst-bystander';
+  /**
+   * Runs `meanwhile` while a merge of `source` into `target` is held half-way: holding one of
+   * the source's events stops the merge inside its UPDATE of events, with the source person
+   * locked FOR UPDATE, the state a merge of a long history is in for seconds. `burst` captures
+   * for the source are sent once the merge waits. Afterwards the merge and the burst must
+   * succeed.
+   */
+  async function duringHeldMerge(
+    prefix: string,
+    burst: number,
+    meanwhile: () => Promise<void>,
+  ): Promise<void> {
+    const [source, target, bystander] = ['anon', 'user', 'bystander'].map(
+      (id) => `${prefix}-${id}`,
+    );
     await client
       .batch(
         [source, source, source, target, bystander].map((id) => ({
@@ -70,8 +81,6 @@ describe('A long merge and a burst of captures from the person being merged', ()
       )
       .expect(200);
 
-    // Holding one of the source's events stops the merge inside its UPDATE of events, with the
-    // source person locked FOR UPDATE: the state a merge of a long history is in for seconds.
     const blocker = new Client({ connectionString: sut.databaseUrl });
     await blocker.connect();
     let merge: Promise<Response[]> | undefined;
@@ -85,21 +94,11 @@ describe('A long merge and a burst of captures from the person being merged', ()
       merge = fireAll([client.identify(source, target)]);
       await waitForLockWaits(1);
       onSource = fireAll(
-        Array.from({ length: CAPTURES_ON_SOURCE }, () =>
+        Array.from({ length: burst }, () =>
           client.capture({ event: 'during_sign_in', distinct_id: source }),
         ),
       );
-      // The merge, and as many captures as the pool has connections, each waiting in its own
-      // transaction once its 200 ms on the one-statement path ran out.
-      await waitForLockWaits(1 + POOL_SIZE);
-
-      const others = await within(5_000, [
-        client.capture({ event: 'first_visit', distinct_id: 'burst-newcomer' }),
-        client.set(bystander, { plan: 'team' }),
-        client.capture({ event: 'page_viewed', distinct_id: bystander }),
-      ]);
-
-      expect(unexpected(others)).toEqual([]);
+      await meanwhile();
     } finally {
       await blocker.query('ROLLBACK');
       await blocker.end();
@@ -108,5 +107,37 @@ describe('A long merge and a burst of captures from the person being merged', ()
     const [merged] = await merge;
     expect(merged.body).toMatchObject({ merged: true });
     expect(unexpected(await onSource)).toEqual([]);
+  }
+
+  it(`serves other visitors while ${CAPTURES_ON_SOURCE} captures wait for the merged person`, async () => {
+    await duringHeldMerge('pool', CAPTURES_ON_SOURCE, async () => {
+      // The merge, and as many captures as the pool has connections, each waiting in its own
+      // transaction once its 200 ms on the one-statement path ran out.
+      await waitForLockWaits(1 + POOL_SIZE);
+
+      const others = await within(5_000, [
+        client.capture({ event: 'first_visit', distinct_id: 'pool-newcomer' }),
+        client.set('pool-bystander', { plan: 'team' }),
+        client.capture({ event: 'page_viewed', distinct_id: 'pool-bystander' }),
+      ]);
+
+      expect(unexpected(others)).toEqual([]);
+    });
+  });
+
+  // No transaction is involved here: the bystander is a returning visitor sending a plain
+  // event, the one-statement path's own case, and its pool is what the burst queues on.
+  it('answers a returning visitor within a second while 40 captures for the merged person queue', async () => {
+    await duringHeldMerge('queue', 40, async () => {
+      await waitForLockWaits(2);
+
+      const started = Date.now();
+      const [response] = await within(5_000, [
+        client.capture({ event: 'page_viewed', distinct_id: 'queue-bystander' }),
+      ]);
+
+      expect(response.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(1_000);
+    });
   });
 });
