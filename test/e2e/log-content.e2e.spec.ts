@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import {
@@ -123,4 +125,49 @@ describe('Personal data in the log', () => {
       expect(logText()).not.toContain(encodeURIComponent(distinctId));
     },
   );
+});
+
+describe('The log line of an aborted request', () => {
+  const written: string[] = [];
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    sut = await startTestApp({ logger: pino({ level: 'debug' }, sink) });
+  });
+  afterAll(() => sut.close());
+
+  it('does not report a 200 the client never received', async () => {
+    const { port } = sut.app.getHttpServer().address() as AddressInfo;
+    // A beacon cut off half-way: the headers promise more body than ever arrives.
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(
+          'POST /api/analytics/batch HTTP/1.1\r\nHost: localhost\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 10000\r\n\r\n{"batch":[',
+        );
+        setTimeout(() => socket.destroy(), 200);
+      });
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+    });
+    const deadline = Date.now() + 5_000;
+    const aborted = () =>
+      written
+        .flatMap((chunk) => chunk.split('\n'))
+        .filter((line) => line.includes('request aborted'))
+        .map((line) => JSON.parse(line) as { res?: { statusCode?: number } });
+    while (aborted().length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    const [line] = aborted();
+    expect(line).toBeDefined();
+    expect(line.res?.statusCode).not.toBe(200);
+  });
 });
