@@ -14,6 +14,9 @@ interface Entry {
 export class ApiKeyCache {
   private readonly entries = new Map<string, Entry>();
   private enabled = false;
+  // Counts evictions and switch-offs. A lookup that read a key from the database while one of
+  // them happened may hold a key revoked meanwhile, so it must not cache what it read.
+  private generation = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -32,8 +35,13 @@ export class ApiKeyCache {
     return entry.apiKey;
   }
 
-  set(keyHash: string, apiKey: ApiKey): void {
-    if (!this.enabled) {
+  /** Where the cache stands now; pass it to `set` with what a database read started after it. */
+  currentGeneration(): number {
+    return this.generation;
+  }
+
+  set(keyHash: string, apiKey: ApiKey, readSince: number): void {
+    if (!this.enabled || readSince !== this.generation) {
       return;
     }
     if (this.entries.size >= this.maxEntries) {
@@ -43,6 +51,7 @@ export class ApiKeyCache {
   }
 
   evict(keyHash: string): void {
+    this.generation++;
     this.entries.delete(keyHash);
   }
 
@@ -50,6 +59,7 @@ export class ApiKeyCache {
   setEnabled(enabled: boolean): void {
     this.enabled = enabled;
     if (!enabled) {
+      this.generation++;
       this.entries.clear();
     }
   }

@@ -101,9 +101,10 @@ export class ApiKeysService {
       return cached;
     }
 
+    const readSince = this.cache.currentGeneration();
     const apiKey = await this.keys.findOneBy({ keyHash, revokedAt: IsNull() });
     if (apiKey) {
-      this.cache.set(keyHash, apiKey);
+      this.cache.set(keyHash, apiKey, readSince);
       this.touch(apiKey);
     }
     return apiKey;

@@ -10,8 +10,11 @@ export interface PresentedCredential {
 export const API_KEY_PREFIX = 'loom_analytics_';
 
 export function extractCredential(request: Request): PresentedCredential | undefined {
+  // Only a Bearer header is ours. Another scheme (Basic, which browsers add on every request to
+  // a site behind HTTP basic auth, beacons included) belongs to a proxy in front of us, and the
+  // key is then looked for in the other places.
   const authorization = request.headers.authorization;
-  if (typeof authorization === 'string') {
+  if (typeof authorization === 'string' && /^Bearer(\s|$)/i.test(authorization)) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     return match ? { secret: match[1], publicChannel: false } : undefined;
   }

@@ -73,15 +73,16 @@ describe('The one-statement path when its Postgres connections die', () => {
     expect((await capture(distinctId)).status).toBe(200);
     const personId = await personOf(distinctId);
 
-    // Holding the person's row makes the statement wait for 200 ms at most (its lock timeout):
-    // the moment to cut its connection, as a failover would.
+    // Holding the events table against writes makes the statement wait, for 200 ms at most (its
+    // lock timeout): the moment to cut its connection, as a failover would. (A held person would
+    // not do: the statement skips persons a merge holds rather than wait for them.)
     const blocker = new Client({ connectionString: sut.databaseUrl });
     await blocker.connect();
     const uuid = randomUUID();
     let pending: Promise<{ status: number; body: unknown }> | undefined;
     try {
       await blocker.query('BEGIN');
-      await blocker.query(`SELECT id FROM analytics_persons WHERE id = $1 FOR UPDATE`, [personId]);
+      await blocker.query('LOCK TABLE analytics_events IN SHARE MODE');
       pending = capture(distinctId, uuid).then((response) => ({
         status: response.status,
         body: response.body,
