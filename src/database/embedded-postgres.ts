@@ -101,8 +101,12 @@ export async function startEmbeddedPostgres(
     url,
     stop: async () => {
       const pid = readPostmasterPid(clusterDir);
-      await server.stop();
-      await waitForExit(pid, 10_000);
+      // A postmaster that already died (killed, crashed) cannot be asked to stop: the library
+      // would wait for an exit that has happened, and shutdown would never finish.
+      if (pid !== undefined && isPostmaster(pid)) {
+        await server.stop();
+        await waitForExit(pid, 10_000);
+      }
       releaseExitGuard();
     },
   };

@@ -76,6 +76,32 @@ describe('The server as a process (npm start)', () => {
     expect(fs.existsSync(path.join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
   });
 
+  it('stops cleanly on SIGTERM after its embedded Postgres died under it', async () => {
+    const crashDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-crashed-pg-'));
+    fs.chmodSync(crashDir, 0o755);
+    try {
+      const server = await startServerProcess({
+        env: {
+          LOOM_DATA_DIR: crashDir,
+          LOOM_PG_PORT: String(await freePort()),
+          LOOM_ADMIN_TOKEN: ADMIN_TOKEN,
+        },
+      });
+      const postmasterPid = Number(
+        fs.readFileSync(path.join(crashDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0],
+      );
+      process.kill(postmasterPid, 'SIGKILL');
+      while (isRunning(postmasterPid)) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+
+      expect(await server.stop('SIGTERM')).toBe(0);
+      expect(server.output()).toContain('"msg":"Stopped"');
+    } finally {
+      fs.rmSync(crashDir, { recursive: true, force: true });
+    }
+  });
+
   it('prints a generated admin token once, on the first start only', async () => {
     const freshDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-token-'));
     fs.chmodSync(freshDir, 0o755);
@@ -213,3 +239,12 @@ describe('The server as a process (npm start)', () => {
     }
   });
 });
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
