@@ -109,8 +109,7 @@ export class EventWriterService implements OnApplicationShutdown {
             orgId,
             indexes.map((index) => requests[index].events),
           ),
-        undefined,
-        isConnectionLoss,
+        { alsoRetry: isConnectionLoss },
       );
       indexes.forEach((requestIndex, i) => {
         if (leftOver.has(i)) {

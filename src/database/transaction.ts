@@ -35,7 +35,7 @@ export async function inTransaction<T>(
       options.rawSetup === undefined
         ? dataSource.transaction(work)
         : runRawTransaction(dataSource, options.rawSetup, work),
-    options.maxAttempts,
+    { maxAttempts: options.maxAttempts },
   );
 }
 
@@ -44,10 +44,15 @@ export async function inTransaction<T>(
  * start resolves (see isRetryable). For a single statement that commits on its own, as well as
  * for whole transactions.
  */
+export interface RetryOptions {
+  maxAttempts?: number;
+  // Failures to retry besides conflicts, e.g. a lost connection under idempotent work.
+  alsoRetry?: (error: unknown) => boolean;
+}
+
 export async function withRetries<T>(
   attempt: () => Promise<T>,
-  maxAttempts = 12,
-  alsoRetry: (error: unknown) => boolean = () => false,
+  { maxAttempts = 12, alsoRetry = () => false }: RetryOptions = {},
 ): Promise<T> {
   for (let attemptNumber = 1; ; attemptNumber++) {
     try {
