@@ -133,7 +133,7 @@ describe('Two server processes on one database while persons merge', () => {
   }
 
   /** Terminates the one-statement path's backends, on both servers, until `stop` resolves. */
-  async function terminateFastPathUntil(stop: Promise<unknown>): Promise<number> {
+  async function terminateFastPathUntil(stop: Promise<unknown>, pauseMs = 15): Promise<number> {
     let done = false;
     void stop.finally(() => (done = true));
     let terminated = 0;
@@ -144,7 +144,7 @@ describe('Two server processes on one database while persons merge', () => {
         [FAST_PATH_QUERY],
       );
       terminated += rows.filter((row: { terminated: boolean }) => row.terminated).length;
-      await new Promise((resolve) => setTimeout(resolve, 15));
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
     return terminated;
   }
@@ -299,6 +299,31 @@ describe('Two server processes on one database while persons merge', () => {
 
     expect((await deletion!).status).toBe(200);
     expect(sent.filter((request) => request.status !== 200)).toEqual([]);
+    expect(await misplaced(sent)).toEqual([]);
+  });
+
+  // An operator's script, a pooler or a failover ending every fresh connection for a few seconds:
+  // Postgres itself is up all along, and the transaction path could store these events.
+  it('answers no 5xx to returning visitors while fast-path connections are ended as soon as they appear', async () => {
+    const visitors = Array.from({ length: 10 }, (_, i) => `hammered-${i}`);
+    await seed(visitors, 1);
+
+    const requests: Array<Promise<Sent>> = [];
+    const streaming = (async () => {
+      for (let round = 0; round < 40; round++) {
+        visitors.forEach((visitor, i) => requests.push(send(servers[(round + i) % 2], [visitor])));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return Promise.all(requests);
+    })();
+    const [sent, kills] = await Promise.all([streaming, terminateFastPathUntil(streaming, 0)]);
+
+    expect(kills).toBeGreaterThan(0);
+    expect(
+      sent
+        .filter((request) => request.status !== 200)
+        .map(({ status, body }) => ({ status, body })),
+    ).toEqual([]);
     expect(await misplaced(sent)).toEqual([]);
   });
 });
