@@ -326,4 +326,36 @@ describe('Two server processes on one database while persons merge', () => {
     ).toEqual([]);
     expect(await misplaced(sent)).toEqual([]);
   });
+
+  // Merges that overlap: each id is the source of one link and the target of the previous one,
+  // so merges wait on each other's persons from both servers while captures name every id.
+  it('settles overlapping merges in a chain with no 5xx and every accepted event in place', async () => {
+    const chain = Array.from({ length: 8 }, (_, i) => `chain-${i}`);
+    await seed(chain, 50);
+
+    const requests: Array<Promise<Sent>> = [];
+    const links: Array<Promise<{ status: number; body: string }>> = [];
+    for (let round = 0; round < 20; round++) {
+      chain.forEach((id, i) => {
+        requests.push(send(servers[(round + i) % 2], [id]));
+        requests.push(send(servers[(round + i + 1) % 2], [id, chain[(i + 1) % chain.length]]));
+      });
+      if (round === 2) {
+        chain.slice(1).forEach((id, i) =>
+          links.push(
+            call(servers[i % 2], 'POST', '/api/analytics/alias', writeKey, {
+              distinct_id: id,
+              alias: chain[i],
+            }),
+          ),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const [sent, linked] = await Promise.all([Promise.all(requests), Promise.all(links)]);
+
+    expect(linked.filter((response) => response.status >= 500)).toEqual([]);
+    expect(sent.filter((request) => request.status !== 200)).toEqual([]);
+    expect(await misplaced(sent)).toEqual([]);
+  });
 });
