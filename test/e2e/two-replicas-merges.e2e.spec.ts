@@ -256,7 +256,7 @@ describe('Two server processes on one database while persons merge', () => {
         }),
       );
       await waitForLockWaits(PAIRS);
-      bursts = anons.flatMap((anon, i) =>
+      bursts = anons.flatMap((anon) =>
         Array.from({ length: 20 }, (_, n) =>
           send(servers[n % 2], n % 3 === 0 ? [bystander, anon] : [anon]),
         ),
