@@ -10,6 +10,10 @@ const ROUNDS = 20;
  * Captures for a person a long merge holds wait for it, in transactions of their own. A request
  * that only shared a group commit with one of them (a newcomer, a `$set`) has nothing to wait
  * for: it must be answered while the merge still runs, however long that is.
+ *
+ * NOTE: when this failed, pg_stat_activity showed all 10 of the app's pool connections waiting
+ * on the merge's locks (the merge, 5 waiters, and captures for the merged person in their 200 ms
+ * group or retry-alone attempts): the others queue for a connection behind those attempts.
  */
 describe('Visitors whose requests share a group with captures for a person being merged', () => {
   let sut: TestApp;
