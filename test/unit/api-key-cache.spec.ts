@@ -37,4 +37,15 @@ describe(ApiKeyCache.name, () => {
 
     expect(sut.get('hash-1')).toBeUndefined();
   });
+
+  it('does not cache a read that began while notices could not be heard and ended after', () => {
+    // The listener is down: a revocation committed now is never heard. A read whose snapshot
+    // came before that commit returns once LISTEN is back; nothing will ever evict what it holds.
+    sut.setEnabled(false);
+    const readSince = sut.currentGeneration();
+    sut.setEnabled(true);
+    sut.set('hash-1', key, readSince);
+
+    expect(sut.get('hash-1')).toBeUndefined();
+  });
 });
