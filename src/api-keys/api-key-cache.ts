@@ -14,8 +14,8 @@ interface Entry {
 export class ApiKeyCache {
   private readonly entries = new Map<string, Entry>();
   private enabled = false;
-  // Counts evictions and switch-offs. A lookup that read a key from the database while one of
-  // them happened may hold a key revoked meanwhile, so it must not cache what it read.
+  // Counts evictions and switches. A lookup that read a key from the database while one of them
+  // happened may hold a key revoked meanwhile, so it must not cache what it read.
   private generation = 0;
 
   constructor(
@@ -57,9 +57,10 @@ export class ApiKeyCache {
 
   /** Called with false when revocation notices may be missed (listener down), true once heard again. */
   setEnabled(enabled: boolean): void {
+    // Either way a read in flight may span a time no notice could be heard: it is not cached.
+    this.generation++;
     this.enabled = enabled;
     if (!enabled) {
-      this.generation++;
       this.entries.clear();
     }
   }

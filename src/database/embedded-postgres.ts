@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { maskQuotedValues } from '../logging/loggable-error';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -65,9 +66,14 @@ export async function startEmbeddedPostgres(
     password: PASSWORD,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
-    onLog: (message: string) => options.log(message.trim()),
-    onError: (error: unknown) => options.log(String(error).trim()),
+    postgresFlags: [
+      ...['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+      // Its log reaches ours (at debug): no DETAIL lines (a refused row is written out there in
+      // full) and no failing statements, and quoted values in messages are masked below.
+      ...['-c', 'log_error_verbosity=terse', '-c', 'log_min_error_statement=panic'],
+    ],
+    onLog: (message: string) => options.log(maskQuotedValues(message.trim())),
+    onError: (error: unknown) => options.log(maskQuotedValues(String(error).trim())),
   });
 
   if (isNewCluster) {

@@ -5,6 +5,11 @@ const LOCATION_FIELDS = ['code', 'routine', 'table', 'column', 'constraint'] as 
 // "…"`); the quoted part may be a distinct id, an email or an IP.
 const QUOTED = /"[^"]*"|'[^']*'/g;
 
+/** Masks the quoted parts of a message Postgres wrote, where it puts the values it refused. */
+export function maskQuotedValues(message: string): string {
+  return message.replace(QUOTED, '"[redacted]"');
+}
+
 /**
  * What of an unexpected error may go to the log. A failed statement carries its parameters
  * (TypeORM's `parameters`) and Postgres' `detail` names the failing row: both hold the distinct
@@ -18,7 +23,7 @@ export function loggableError(error: unknown): Record<string, unknown> {
   }
   const fields: Record<string, unknown> = {
     type: error.constructor.name,
-    message: error.message.replace(QUOTED, '"[redacted]"'),
+    message: maskQuotedValues(error.message),
   };
 
   const source = error as unknown as Record<string, unknown>;

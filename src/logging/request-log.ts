@@ -3,9 +3,12 @@ import type pino from 'pino';
 
 const INGESTION_PATH = /^\/(api\/analytics\/(capture|batch|identify|alias|set)|ingest\/)/;
 
-// Distinct ids are often emails: the by-distinct-id segment is masked like a secret.
-// Express routes paths whatever their letter case, so the mask ignores case too.
-const PERSONAL_PATH_SEGMENT = /(\/by-distinct-id\/)[^/]*/i;
+// Distinct ids are often emails: a segment that may be one is masked like a secret. That is the
+// by-distinct-id segment, and any other segment after /persons/ that is not a person id (a
+// distinct id sent to /persons/:id by mistake). Express routes paths whatever their letter
+// case, so the patterns ignore case too.
+const PERSONAL_PATH_SEGMENT = /(\/persons\/(?:by-distinct-id\/)?)([^/]*)/i;
+const PERSON_ID = /^per_[0-9a-f-]+$/i;
 
 /**
  * The path alone: query strings can carry keys (beacons send them there) in spellings no
@@ -13,7 +16,11 @@ const PERSONAL_PATH_SEGMENT = /(\/by-distinct-id\/)[^/]*/i;
  */
 export function redactUrl(url: string | undefined): string | undefined {
   const path = url?.split('?')[0];
-  return path?.replace(PERSONAL_PATH_SEGMENT, '$1[redacted]');
+  return path?.replace(PERSONAL_PATH_SEGMENT, (whole, prefix: string, segment: string) =>
+    segment === '' || PERSON_ID.test(segment) || /^by-distinct-id$/i.test(segment)
+      ? whole
+      : `${prefix}[redacted]`,
+  );
 }
 
 /**
