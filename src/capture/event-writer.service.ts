@@ -7,7 +7,7 @@ import { personUpdateFromEvent } from '../persons/person-properties';
 import { IdentityResolverService } from '../persons/identity-resolver.service';
 import { EventWriteListeners, StoredEvent } from './event-write-listeners';
 import { GroupCommit } from './group-commit';
-import { KnownPersonInserter } from './known-person-insert';
+import { KnownPersonInserter, KnownPersonInsertResult } from './known-person-insert';
 import type { NormalizedEvent } from './normalized-event';
 
 interface WriteRequest {
@@ -17,6 +17,15 @@ interface WriteRequest {
 
 // The person each distinct id of a request resolved to.
 type PersonIdsByDistinctId = Map<string, string>;
+
+// A group's answer for a request it did not store because a merge or deletion holds one of its
+// persons: the request then waits for that on its own (see write()).
+const PERSON_HELD = Symbol('person held');
+type CommitOutcome = PersonIdsByDistinctId | typeof PERSON_HELD;
+
+// Attempts of the one-statement path on connections that keep breaking, before its requests go
+// to the transaction path, on the main pool, instead.
+const KNOWN_PERSON_ATTEMPTS = 3;
 
 // Two transactions at once: one commits (waiting on fsync) while the next one forms and runs;
 // 5000 events bound one transaction's statements to a few megabytes of parameters.
@@ -36,7 +45,7 @@ const LOCK_NOT_AVAILABLE = '55P03';
  */
 @Injectable()
 export class EventWriterService implements OnApplicationShutdown {
-  private readonly groupCommit: GroupCommit<WriteRequest, PersonIdsByDistinctId>;
+  private readonly groupCommit: GroupCommit<WriteRequest, CommitOutcome>;
   private readonly knownPersons: KnownPersonInserter;
   // Requests waiting out a merge or deletion of their person, each holding a connection: at most
   // half the pool, so that however many pile up, the rest of ingestion keeps its connections.
@@ -65,19 +74,30 @@ export class EventWriterService implements OnApplicationShutdown {
     if (events.length === 0) {
       return new Map();
     }
+    let outcome: CommitOutcome;
     try {
-      return await this.groupCommit.submit({ orgId, events });
+      outcome = await this.groupCommit.submit({ orgId, events });
     } catch (error) {
       if (sqlState(error) !== LOCK_NOT_AVAILABLE) {
         throw error;
       }
-      // A person of this request is held by a long merge or a deletion. Waiting for it inside
-      // the group would stall every request of the group, and with every commit slot stalled
-      // so, all ingestion: wait in a transaction of its own instead.
-      return this.lockWaiters.run(() =>
-        inTransaction(this.dataSource, (manager) => this.writeIn(manager, orgId, events)),
-      );
+      outcome = PERSON_HELD;
     }
+    return outcome === PERSON_HELD ? this.waitForHeldPersons(orgId, events) : outcome;
+  }
+
+  /**
+   * A person of this request is held by a long merge or a deletion. Waiting for it inside the
+   * group would stall every request of the group, and with every commit slot stalled so, all
+   * ingestion: it waits in a transaction of its own instead, behind the lockWaiters limit.
+   */
+  private waitForHeldPersons(
+    orgId: string,
+    events: NormalizedEvent[],
+  ): Promise<PersonIdsByDistinctId> {
+    return this.lockWaiters.run(() =>
+      inTransaction(this.dataSource, (manager) => this.writeIn(manager, orgId, events)),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -89,8 +109,8 @@ export class EventWriterService implements OnApplicationShutdown {
    * by one statement per org, in one round trip; the rest, and whatever that statement left
    * over, share one transaction. A request is always stored whole by one or the other.
    */
-  private async commit(requests: WriteRequest[]): Promise<PersonIdsByDistinctId[]> {
-    const results: PersonIdsByDistinctId[] = [];
+  private async commit(requests: WriteRequest[]): Promise<CommitOutcome[]> {
+    const results: CommitOutcome[] = [];
     const needFullPath: number[] = [];
     const plainByOrg = new Map<string, number[]>();
     requests.forEach((request, index) => {
@@ -102,20 +122,21 @@ export class EventWriterService implements OnApplicationShutdown {
     });
 
     for (const [orgId, indexes] of plainByOrg) {
-      // The statement is idempotent (uuids), so a connection lost under it is simply retried.
-      const { personIds, leftOver } = await withRetries(
-        () =>
-          this.knownPersons.insert(
-            orgId,
-            indexes.map((index) => requests[index].events),
-          ),
-        { alsoRetry: isConnectionLoss },
+      const stored = await this.insertForKnownPersons(
+        orgId,
+        indexes.map((index) => requests[index].events),
       );
+      if (!stored) {
+        needFullPath.push(...indexes);
+        continue;
+      }
       indexes.forEach((requestIndex, i) => {
-        if (leftOver.has(i)) {
+        if (stored.personHeld.has(i)) {
+          results[requestIndex] = PERSON_HELD;
+        } else if (stored.leftOver.has(i)) {
           needFullPath.push(requestIndex);
         } else {
-          results[requestIndex] = personIds;
+          results[requestIndex] = stored.personIds;
         }
       });
     }
@@ -125,6 +146,28 @@ export class EventWriterService implements OnApplicationShutdown {
       needFullPath.forEach((requestIndex, i) => (results[requestIndex] = personIds[i]));
     }
     return results;
+  }
+
+  /**
+   * The one-statement path, or undefined when its connections keep breaking. The statement is
+   * idempotent (uuids), so a connection lost under it is retried, and after a few attempts the
+   * transaction path stores the same requests on the main pool.
+   */
+  private async insertForKnownPersons(
+    orgId: string,
+    requests: NormalizedEvent[][],
+  ): Promise<KnownPersonInsertResult | undefined> {
+    try {
+      return await withRetries(() => this.knownPersons.insert(orgId, requests), {
+        maxAttempts: KNOWN_PERSON_ATTEMPTS,
+        alsoRetry: isConnectionLoss,
+      });
+    } catch (error) {
+      if (!isConnectionLoss(error)) {
+        throw error;
+      }
+      return undefined;
+    }
   }
 
   private onlyAddsEvents(events: NormalizedEvent[]): boolean {

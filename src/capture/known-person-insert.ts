@@ -4,17 +4,20 @@ import type { NormalizedEvent } from './normalized-event';
 export interface KnownPersonInsertResult {
   // The person of every distinct id that already had one.
   personIds: Map<string, string>;
-  // Requests (by index) that were not stored: one of their ids is new, or its person was merged
-  // away or deleted meanwhile. They go through the full write path.
+  // Requests (by index) that were not stored because one of their ids is new. They go through
+  // the full write path.
   leftOver: Set<number>;
+  // Requests not stored because a person of theirs is held by a merge or a deletion (or went
+  // away meanwhile). They must wait for it, which nothing else should have to.
+  personHeld: Set<number>;
 }
 
 // One statement does what the full path does in four round trips, for ids that already have a
 // person: resolve them, lock their persons in id order (FOR KEY SHARE, as the full path does, so
 // a merge of one of them waits for this insert or this insert sees the person gone), then insert.
 // A person a merge or a deletion holds (FOR UPDATE) is skipped rather than waited for: its
-// requests are left over for the full path, so this statement never waits on a lock and its two
-// connections always serve everyone else. A request is stored whole or not at all: if any of its
+// requests are handed back, so this statement never waits on a person and its two connections
+// always serve everyone else. A request is stored whole or not at all: if any of its
 // ids is unresolved or skipped, none of its events are inserted. Run outside a transaction
 // block, the statement commits on its own.
 const INSERT_FOR_KNOWN_PERSONS = `
@@ -36,11 +39,12 @@ const INSERT_FOR_KNOWN_PERSONS = `
        FOR KEY SHARE SKIP LOCKED
   ),
   left_over AS (
-    SELECT DISTINCT input.request_index
+    SELECT input.request_index, bool_or(resolved.person_id IS NOT NULL) AS person_held
       FROM input
       LEFT JOIN resolved ON resolved.distinct_id = input.distinct_id
       LEFT JOIN locked ON locked.id = resolved.person_id
      WHERE locked.id IS NULL
+     GROUP BY input.request_index
   ),
   inserted AS (
     INSERT INTO analytics_events
@@ -54,9 +58,10 @@ const INSERT_FOR_KNOWN_PERSONS = `
      WHERE input.request_index NOT IN (SELECT request_index FROM left_over)
     ON CONFLICT (org_id, id) DO NOTHING
   )
-  SELECT distinct_id, person_id, NULL::int AS left_over FROM resolved
+  SELECT distinct_id, person_id, NULL::int AS left_over, NULL::boolean AS person_held
+    FROM resolved
   UNION ALL
-  SELECT NULL, NULL, request_index FROM left_over`;
+  SELECT NULL, NULL, request_index, person_held FROM left_over`;
 
 /**
  * Stores the events of requests whose distinct ids all have a person already, in one statement
@@ -85,6 +90,7 @@ export class KnownPersonInserter {
       distinct_id: string | null;
       person_id: string | null;
       left_over: number | null;
+      person_held: boolean | null;
     }>({
       // Deliberately not a named (prepared) statement: a plan cached while the tables were small
       // keeps scanning them whole as they grow. After 40 000 persons it took 16 ms a run
@@ -106,14 +112,17 @@ export class KnownPersonInserter {
 
     const personIds = new Map<string, string>();
     const leftOver = new Set<number>();
+    const personHeld = new Set<number>();
     for (const row of result.rows) {
-      if (row.left_over !== null) {
-        leftOver.add(row.left_over);
-      } else {
+      if (row.left_over === null) {
         personIds.set(row.distinct_id!, row.person_id!);
+      } else if (row.person_held) {
+        personHeld.add(row.left_over);
+      } else {
+        leftOver.add(row.left_over);
       }
     }
-    return { personIds, leftOver };
+    return { personIds, leftOver, personHeld };
   }
 
   async close(): Promise<void> {
