@@ -8,7 +8,8 @@ import {
   identityRecords,
   NO_ANOMALIES,
 } from '../support/identity-invariants';
-import { fireAll, shuffled, unexpected } from '../support/parallel-requests';
+import { waitForLockWaits } from '../support/lock-waits';
+import { fireAll, shuffled, unexpected, within } from '../support/parallel-requests';
 import {
   bootstrapOrgCredentials,
   OrgCredentials,
@@ -436,37 +437,6 @@ describe('Identity resolution under concurrency, across two replicas', () => {
     },
   );
 
-  /** Sends the requests at once and fails if they have not all been answered within `ms`. */
-  async function within(ms: number, requests: Test[]): Promise<Response[]> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
-    });
-    try {
-      return await Promise.race([fireAll(requests), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Waits until `count` statements starting with `prefix` wait on a lock in this database. */
-  async function waitForLockWaits(prefix: string, count: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const [{ waiting }] = await replicaA.dataSource.query(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'
-            AND ltrim(query) LIKE $1`,
-        [`${prefix}%`],
-      );
-      if (waiting >= count) {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`fewer than ${count} statements "${prefix}…" came to wait on a lock`);
-  }
-
   it('a merge held up half-way blocks captures for its source person only', async () => {
     const source = 'held-merge-anon';
     const target = 'held-merge-user';
@@ -484,7 +454,7 @@ describe('Identity resolution under concurrency, across two replicas', () => {
         [org.orgId, source],
       );
       const merge = fireAll([clients[1].identify(source, target)]);
-      await waitForLockWaits('UPDATE analytics_events', 1);
+      await waitForLockWaits(replicaA.dataSource, 1, { prefix: 'UPDATE analytics_events' });
 
       const meanwhile = await within(10_000, [
         clients[0].capture({ event: 'still_flowing', distinct_id: target }),
@@ -495,9 +465,9 @@ describe('Identity resolution under concurrency, across two replicas', () => {
       // Two captures for the source, one after the other, on one replica: were each to wait
       // inside a group commit, they would hold both of its commit slots and stall everyone.
       const onSource = fireAll([clients[0].capture({ event: 'waits', distinct_id: source })]);
-      await waitForLockWaits('', 2);
+      await waitForLockWaits(replicaA.dataSource, 2);
       const againOnSource = fireAll([clients[0].capture({ event: 'waits', distinct_id: source })]);
-      await waitForLockWaits('', 3);
+      await waitForLockWaits(replicaA.dataSource, 3);
       const stillServed = await within(10_000, [
         clients[0].capture({ event: 'still_flowing', distinct_id: 'held-merge-bystander' }),
         clients[0].capture({ event: 'still_flowing', distinct_id: target }),

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import { memoryLogger } from '../support/memory-log';
 import {
   bootstrapOrgCredentials,
   OrgCredentials,
@@ -26,20 +25,14 @@ const VISITOR = {
  * structured fields, never secrets or IPs.
  */
 describe('Personal data in the log', () => {
-  const written: string[] = [];
+  const { logger, written } = memoryLogger('trace');
   let sut: TestApp;
   let org: OrgCredentials;
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        written.push(chunk.toString('utf8'));
-        done();
-      },
-    });
     sut = await startTestApp({
       env: { TRUST_PROXY: 'true' },
-      logger: pino({ level: 'trace' }, sink),
+      logger: logger,
     });
     org = await bootstrapOrgCredentials(sut);
   });
@@ -128,17 +121,11 @@ describe('Personal data in the log', () => {
 });
 
 describe('The log line of an aborted request', () => {
-  const written: string[] = [];
+  const { logger, written } = memoryLogger('debug');
   let sut: TestApp;
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        written.push(chunk.toString('utf8'));
-        done();
-      },
-    });
-    sut = await startTestApp({ logger: pino({ level: 'debug' }, sink) });
+    sut = await startTestApp({ logger });
   });
   afterAll(() => sut.close());
 

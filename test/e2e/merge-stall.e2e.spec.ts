@@ -1,7 +1,8 @@
-import type { Response, Test } from 'supertest';
+import type { Response } from 'supertest';
 import { Client } from 'pg';
 import { analytics } from '../support/analytics-client';
-import { fireAll, unexpected } from '../support/parallel-requests';
+import { waitForLockWaits } from '../support/lock-waits';
+import { fireAll, unexpected, within } from '../support/parallel-requests';
 import { bootstrapOrgCredentials, startTestApp, TestApp } from '../support/test-app';
 
 // startTestApp opens 10 connections, the default DATABASE_POOL_SIZE; the burst is larger.
@@ -29,33 +30,6 @@ describe('A long merge and a burst of captures from the person being merged', ()
     await observer?.end();
     await sut?.close();
   });
-
-  async function waitForLockWaits(count: number): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const { rows } = await observer.query(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if ((rows[0] as { waiting: number }).waiting >= count) {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`fewer than ${count} statements came to wait on a lock`);
-  }
-
-  async function within(ms: number, requests: Test[]): Promise<Response[]> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
-    });
-    try {
-      return await Promise.race([fireAll(requests), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 
   /**
    * Runs `meanwhile` while a merge of `source` into `target` is held half-way: holding one of
@@ -92,7 +66,7 @@ describe('A long merge and a burst of captures from the person being merged', ()
         [source],
       );
       merge = fireAll([client.identify(source, target)]);
-      await waitForLockWaits(1);
+      await waitForLockWaits(observer, 1);
       onSource = fireAll(
         Array.from({ length: burst }, () =>
           client.capture({ event: 'during_sign_in', distinct_id: source }),
@@ -114,7 +88,7 @@ describe('A long merge and a burst of captures from the person being merged', ()
       // The merge, and as many captures as may wait for it holding a connection (half the
       // pool), each in its own transaction once its group's 200 ms lock timeout ran out; the
       // rest of the burst waits in memory.
-      await waitForLockWaits(1 + POOL_SIZE / 2);
+      await waitForLockWaits(observer, 1 + POOL_SIZE / 2);
 
       const others = await within(5_000, [
         client.capture({ event: 'first_visit', distinct_id: 'pool-newcomer' }),
@@ -130,7 +104,7 @@ describe('A long merge and a burst of captures from the person being merged', ()
   // event, the one-statement path's own case, and its pool is what the burst queues on.
   it('answers a returning visitor within a second while 40 captures for the merged person queue', async () => {
     await duringHeldMerge('queue', 40, async () => {
-      await waitForLockWaits(2);
+      await waitForLockWaits(observer, 2);
 
       const started = Date.now();
       const [response] = await within(5_000, [

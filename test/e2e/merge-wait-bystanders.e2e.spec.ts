@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { Response, Test } from 'supertest';
 import { analytics } from '../support/analytics-client';
+import { waitForLockWaits } from '../support/lock-waits';
 import { fireAll } from '../support/parallel-requests';
 import { bootstrapOrgCredentials, startTestApp, TestApp } from '../support/test-app';
 
@@ -11,9 +12,10 @@ const ROUNDS = 20;
  * that only shared a group commit with one of them (a newcomer, a `$set`) has nothing to wait
  * for: it must be answered while the merge still runs, however long that is.
  *
- * NOTE: when this failed, pg_stat_activity showed all 10 of the app's pool connections waiting
- * on the merge's locks (the merge, 5 waiters, and captures for the merged person in their 200 ms
- * group or retry-alone attempts): the others queue for a connection behind those attempts.
+ * When this failed, pg_stat_activity showed all 10 of the app's pool connections waiting on the
+ * merge's locks (the merge, 5 waiters, and captures for the merged person in their 200 ms group
+ * or retry-alone attempts), and the others queued for a connection behind them. Captures for a
+ * held person now go from the one-statement path straight to the waiting line.
  */
 describe('Visitors whose requests share a group with captures for a person being merged', () => {
   let sut: TestApp;
@@ -30,21 +32,6 @@ describe('Visitors whose requests share a group with captures for a person being
     await observer?.end();
     await sut?.close();
   });
-
-  async function waitForLockWaits(count: number): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const { rows } = await observer.query(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if ((rows[0] as { waiting: number }).waiting >= count) {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`fewer than ${count} statements came to wait on a lock`);
-  }
 
   /** The statuses of `requests` answered within `ms`; 'pending' for the rest. */
   async function answeredWithin(ms: number, requests: Array<Promise<Response[]>>) {
@@ -85,7 +72,7 @@ describe('Visitors whose requests share a group with captures for a person being
         [source],
       );
       merge = fireAll([client.identify(source, target)]);
-      await waitForLockWaits(1);
+      await waitForLockWaits(observer, 1);
 
       // An SDK keeps sending for the person being merged, several requests at a time (page
       // view, autocapture, feature flag call); other visitors arrive in the midst of them.

@@ -1,5 +1,4 @@
-import pino from 'pino';
-import { Writable } from 'node:stream';
+import { memoryLogger } from '../support/memory-log';
 import {
   bootstrapOrgCredentials,
   OrgCredentials,
@@ -19,18 +18,12 @@ const WARN = 40;
 const INFO = 30;
 
 describe('Request logs', () => {
-  const written: string[] = [];
+  const { logger, written } = memoryLogger('info');
   let sut: TestApp;
   let org: OrgCredentials;
 
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        written.push(chunk.toString('utf8'));
-        done();
-      },
-    });
-    sut = await startTestApp({ logger: pino({ level: 'info' }, sink) });
+    sut = await startTestApp({ logger: logger });
     org = await bootstrapOrgCredentials(sut);
   });
   afterAll(() => sut.close());

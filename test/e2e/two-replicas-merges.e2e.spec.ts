@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../support/free-port';
+import { waitForLockWaits } from '../support/lock-waits';
 import { ServerProcess, startServerProcess } from '../support/server-process';
 
 const ADMIN_TOKEN = 'two-replicas-admin-token-0123456789';
@@ -198,21 +199,6 @@ describe('Two server processes on one database while persons merge', () => {
     expect(kills).toBeGreaterThan(0);
   });
 
-  async function waitForLockWaits(count: number): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const { rows } = await admin.query(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity
-          WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if ((rows[0] as { waiting: number }).waiting >= count) {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`fewer than ${count} statements came to wait on a lock`);
-  }
-
   /**
    * Holds one event of each of `distinctIds` (FOR UPDATE) so that whatever moves or deletes
    * their events stops half-way, holding their persons, until `meanwhile` is done.
@@ -255,7 +241,7 @@ describe('Two server processes on one database while persons merge', () => {
           user_id: users[i],
         }),
       );
-      await waitForLockWaits(PAIRS);
+      await waitForLockWaits(admin, PAIRS);
       bursts = anons.flatMap((anon) =>
         Array.from({ length: 20 }, (_, n) =>
           send(servers[n % 2], n % 3 === 0 ? [bystander, anon] : [anon]),
@@ -289,7 +275,7 @@ describe('Two server processes on one database while persons merge', () => {
     let burst: Array<Promise<Sent>> = [];
     await holdingEventsOf([doomed], async () => {
       deletion = call(servers[1], 'DELETE', `/api/analytics/persons/${person.id}`, readKey);
-      await waitForLockWaits(1);
+      await waitForLockWaits(admin, 1);
       burst = Array.from({ length: 30 }, (_, n) =>
         send(servers[n % 2], n % 2 === 0 ? [doomed] : [bystander, doomed]),
       );

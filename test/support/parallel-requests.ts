@@ -45,3 +45,19 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Sends the requests at once and fails if they have not all been answered within `ms`. */
+export async function within(
+  ms: number,
+  requests: Array<PromiseLike<Response>>,
+): Promise<Response[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([fireAll(requests), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
