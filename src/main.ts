@@ -2,6 +2,7 @@ import { shutdownSignal } from './shutdown-signal';
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type pino from 'pino';
 import type { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
@@ -48,14 +49,22 @@ async function main(): Promise<void> {
       'Embedded PostgreSQL started',
     );
   }
-  if (shutdownSignal.received === undefined) {
-    started.dataSource = await openDatabase(databaseUrl, config.databasePoolSize);
-  }
-  if (shutdownSignal.received === undefined) {
-    started.app = await createApp(config, started.dataSource!, log);
-    await started.app.listen(config.port, config.host);
-    started.listening = true;
-    log.info({ url: `http://${config.host}:${config.port}` }, 'Loom Analytics is listening');
+  try {
+    if (shutdownSignal.received === undefined) {
+      started.dataSource = await openDatabase(databaseUrl, config.databasePoolSize);
+    }
+    if (shutdownSignal.received === undefined) {
+      started.app = await createApp(config, started.dataSource!, log);
+      await started.app.listen(config.port, config.host);
+      started.listening = true;
+      // The port actually bound: PORT=0 asks the system for a free one.
+      const { port } = (started.app.getHttpServer() as Server).address() as AddressInfo;
+      log.info({ url: `http://${config.host}:${port}` }, 'Loom Analytics is listening');
+    }
+  } catch (error) {
+    // A failed start (the port taken, say) must not leave the embedded Postgres running.
+    await shutdown(started).catch(() => undefined);
+    throw error;
   }
   if (shutdownSignal.received !== undefined && !started.listening) {
     await shutdownAndExit(started, shutdownSignal.received, log);

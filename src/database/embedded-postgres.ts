@@ -201,6 +201,27 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The parent of a process, from /proc; undefined if it cannot be read. */
+function parentPid(pid: number): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses; the fields after its last ')' do not.
+    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(parent) && parent > 0 ? parent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isNodeProcess(pid: number): boolean {
+  try {
+    const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    return path.basename(command).startsWith('node');
+  } catch {
+    return false;
+  }
+}
+
 /** Guards against pid reuse: only a live process that is a postgres binary counts. */
 function isPostmaster(pid: number): boolean {
   try {
@@ -215,6 +236,15 @@ function stopOrphanedPostmaster(clusterDir: string, log: (message: string) => vo
   const pid = readPostmasterPid(clusterDir);
   if (pid === undefined || !isAlive(pid) || !isPostmaster(pid)) {
     return;
+  }
+  const owner = parentPid(pid);
+  if (owner !== undefined && owner !== process.pid && isNodeProcess(owner)) {
+    // Not an orphan: a live Node process (another Loom server) runs this database. An orphan's
+    // parent is init or a subreaper, never Node.
+    throw new Error(
+      `The embedded PostgreSQL in ${clusterDir} is in use by process ${owner}: another Loom ` +
+        'server is probably running with this LOOM_DATA_DIR. Stop it, or use another directory.',
+    );
   }
   log(`stopping orphaned postmaster ${pid} of ${clusterDir}`);
   process.kill(pid, 'SIGINT');

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../support/free-port';
@@ -99,6 +100,52 @@ describe('The server as a process (npm start)', () => {
       expect(server.output()).toContain('"msg":"Stopped"');
     } finally {
       fs.rmSync(crashDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to share its data directory with a running server, which keeps running', async () => {
+    const sharedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-shared-dir-'));
+    fs.chmodSync(sharedDir, 0o755);
+    const env = { LOOM_DATA_DIR: sharedDir, LOOM_ADMIN_TOKEN: ADMIN_TOKEN };
+    const first = await startServerProcess({
+      env: { ...env, LOOM_PG_PORT: String(await freePort()) },
+    });
+    try {
+      const second = await runToExit({
+        ...env,
+        PORT: String(await freePort()),
+        LOOM_PG_PORT: String(await freePort()),
+      });
+
+      expect(second.code).toBe(1);
+      expect(second.output).toContain(`is in use by process ${first.child.pid}`);
+      expect((await fetch(`${first.baseUrl}/health/ready`)).status).toBe(200);
+    } finally {
+      expect(await first.stop('SIGTERM')).toBe(0);
+      fs.rmSync(sharedDir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops its embedded Postgres when it cannot start, e.g. on a port already taken', async () => {
+    const failDir = fs.mkdtempSync(path.join(os.tmpdir(), 'loom-port-taken-'));
+    fs.chmodSync(failDir, 0o755);
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = blocker.address() as net.AddressInfo;
+      const { code, output } = await runToExit({
+        LOOM_DATA_DIR: failDir,
+        LOOM_PG_PORT: String(await freePort()),
+        LOOM_ADMIN_TOKEN: ADMIN_TOKEN,
+        PORT: String(port),
+      });
+
+      expect(code).toBe(1);
+      expect(output).toContain('EADDRINUSE');
+      expect(fs.existsSync(path.join(failDir, 'pg', 'postmaster.pid'))).toBe(false);
+    } finally {
+      blocker.close();
+      fs.rmSync(failDir, { recursive: true, force: true });
     }
   });
 

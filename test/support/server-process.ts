@@ -16,8 +16,27 @@ export interface ServerProcessOptions {
   port?: number;
 }
 
+// Tries with a fresh port when another process took the one picked (see below).
+const PORT_ATTEMPTS = 3;
+
 /** The built service (`dist/main.js`) as its own process, the way `npm start` runs it. */
 export async function startServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      // A port found free can be taken by another test's process before the server binds it.
+      const portTaken = error instanceof PortTakenError;
+      if (!portTaken || options.port !== undefined || attempt >= PORT_ATTEMPTS) {
+        throw error;
+      }
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(options: ServerProcessOptions): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
   let output = '';
   const child = spawn(process.execPath, [MAIN], {
@@ -35,7 +54,17 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
 
   const baseUrl = `http://127.0.0.1:${port}`;
-  await waitUntilReady(baseUrl, exited, () => output);
+  try {
+    await waitUntilReady(baseUrl, exited, () => output);
+  } catch (error) {
+    if (
+      child.exitCode !== null &&
+      output.includes(`EADDRINUSE: address already in use 127.0.0.1:${port}`)
+    ) {
+      throw new PortTakenError(`port ${port} was taken`);
+    }
+    throw error;
+  }
   return {
     child,
     baseUrl,
