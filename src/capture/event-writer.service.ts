@@ -6,6 +6,7 @@ import { inTransaction, isConnectionLoss, sqlState, withRetries } from '../datab
 import { personUpdateFromEvent } from '../persons/person-properties';
 import { IdentityResolverService } from '../persons/identity-resolver.service';
 import { EventWriteListeners, StoredEvent } from './event-write-listeners';
+import { eventColumns } from './event-columns';
 import { GroupCommit } from './group-commit';
 import { KnownPersonInserter, KnownPersonInsertResult } from './known-person-insert';
 import type { NormalizedEvent } from './normalized-event';
@@ -250,26 +251,15 @@ async function insertEvents(
 ): Promise<Set<string>> {
   const rows: Array<{ id: string }> = await manager.query(
     `INSERT INTO analytics_events
-       (org_id, id, person_id, distinct_id, event_name, properties, "timestamp", received_at,
-        ip_address, user_agent)
+       (org_id, id, distinct_id, event_name, properties, "timestamp", received_at, ip_address,
+        user_agent, person_id)
      SELECT $1, u.* FROM unnest(
-       $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::jsonb[], $7::timestamptz[],
-       $8::timestamptz[], $9::text[], $10::text[]
+       $2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::timestamptz[],
+       $8::text[], $9::text[], $10::uuid[]
      ) AS u
      ON CONFLICT (org_id, id) DO NOTHING
      RETURNING id`,
-    [
-      orgId,
-      events.map((event) => event.id),
-      events.map((event) => event.personId),
-      events.map((event) => event.distinctId),
-      events.map((event) => event.eventName),
-      events.map((event) => JSON.stringify(event.properties)),
-      events.map((event) => event.timestamp.toISOString()),
-      events.map((event) => event.receivedAt.toISOString()),
-      events.map((event) => event.ipAddress),
-      events.map((event) => event.userAgent),
-    ],
+    [orgId, ...eventColumns(events), events.map((event) => event.personId)],
   );
   return new Set(rows.map((row) => row.id));
 }
